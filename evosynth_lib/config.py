@@ -2,7 +2,8 @@
 
 A run folder is named by :meth:`EvolutionConfig.run_id`, a hash of every field that can change the
 results. Fields that only say *where* or *on what* things run (``data_dir``, ``device``,
-``num_workers``) are left out of the hash, so moving the data or the machine reuses a run.
+``num_workers``) are left out of the hash, so moving the data or the machine reuses a run; so is
+``generations``, so asking for more generations extends a finished run.
 """
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ SCHEDULES = ("constant", "step", "cosine")
 GRANULARITIES = ("kernel", "filter", "synapse")
 FACTOR_LEVELS = ("synapse", "cluster", "both")
 
-# fields that do not change results and so are not part of the run id
-_NOT_HASHED = ("data_dir", "device", "num_workers")
+# Fields that do not change any generation's results, so are not part of the run id. ``generations`` is
+# among them: generation g never depends on how many follow it, so asking for more generations extends a run.
+_NOT_HASHED = ("data_dir", "device", "num_workers", "generations")
 
 
 @dataclass

@@ -1,0 +1,120 @@
+"""Bad input gets a clear error before any training; data loading and its errors."""
+import gzip
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from evosynth_lib import evolution
+from evosynth_lib.config import EvolutionConfig
+from evosynth_lib.data import DataNotFoundError, get_datasets, read_stl10_binary
+from evosynth_lib.models import LeNet5
+
+from conftest import real_data_dir
+
+
+@pytest.mark.parametrize("field,value", [
+    ("dataset", "imagenet"), ("model", "resnet"), ("cap", 0.0), ("cap", 1.5), ("cap", -0.2),
+    ("generations", 0), ("generations", 2.5), ("epochs", -1), ("tau", -0.1), ("normaliser", "median"),
+    ("schedule", "linear"), ("granularity", "layer"), ("first_epochs", -2), ("batch_size", 0),
+])
+def test_bad_input_is_a_value_error_naming_the_parameter(field, value, tmp_path, monkeypatch):
+    cfg = EvolutionConfig(dataset="synthetic").replace(**{field: value})
+    with pytest.raises(ValueError, match=field):
+        cfg.validate()
+
+    def no_training(*a, **k):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(evolution, "make_task", no_training)
+    with pytest.raises(ValueError, match=field):
+        evolution.evolve(cfg, tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_unknown_field_in_yaml(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("dataset: mnist\ngenerationz: 3\n")
+    with pytest.raises(ValueError, match="generationz"):
+        EvolutionConfig.from_yaml(p)
+
+
+def test_yaml_round_trip_and_hash(tmp_path):
+    cfg = EvolutionConfig(dataset="cifar10", model="alexnet", generations=6, tau=0.01, extra={"a": 1})
+    cfg.to_yaml(tmp_path / "c.yaml")
+    back = EvolutionConfig.from_yaml(tmp_path / "c.yaml")
+    assert back == cfg and back.run_id() == cfg.run_id()
+    assert cfg.replace(data_dir="/elsewhere", device="cpu").run_id() == cfg.run_id()  # where, not what
+    assert cfg.replace(seed=1).run_id() != cfg.run_id()
+    assert cfg.replace(generations=13).run_id() == cfg.run_id()  # more generations extend the same run
+
+
+def test_missing_data_names_directory_and_variable(tmp_path, monkeypatch):
+    monkeypatch.delenv("EVOSYNTH_DOWNLOAD", raising=False)
+    for name in ("mnist", "cifar10", "stl10"):
+        with pytest.raises(DataNotFoundError) as e:
+            get_datasets(name, tmp_path / "nothing-here")
+        assert str(tmp_path / "nothing-here") in str(e.value) and "EVOSYNTH_DATA" in str(e.value)
+
+
+def test_data_dir_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("EVOSYNTH_DATA", str(tmp_path / "from-env"))
+    with pytest.raises(DataNotFoundError, match="from-env"):
+        get_datasets("mnist")
+
+
+def _write_stl10(folder, n, seed):
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    x = rng.integers(0, 256, (n, 3, 96, 96), dtype=np.uint8)
+    y = rng.integers(1, 11, n, dtype=np.uint8)
+    return x, y
+
+
+def test_stl10_binary_format_on_synthetic_files(tmp_path):
+    folder = tmp_path / "stl10_binary"
+    for split, n in (("train", 6), ("test", 4)):
+        x, y = _write_stl10(folder, n, n)
+        x.transpose(0, 1, 3, 2).tofile(folder / f"{split}_X.bin")  # STL-10 stores column-major
+        y.tofile(folder / f"{split}_y.bin")
+    xs, ys = read_stl10_binary(folder, "train")
+    x, y = _write_stl10(folder, 6, 6)
+    assert xs.shape == (6, 3, 96, 96) and torch.equal(xs, torch.from_numpy(x))
+    assert torch.equal(ys, torch.from_numpy(y.astype(np.int64) - 1))
+    train, test, spec = get_datasets("stl10", tmp_path)
+    assert len(train) == 6 and len(test) == 4 and spec.in_shape == (3, 96, 96)
+    assert LeNet5(spec.in_shape)(train[0][0][None]).shape == (1, 10)
+    (folder / "test_X.bin").write_bytes(b"\0" * 100)
+    with pytest.raises(ValueError, match="truncated"):
+        read_stl10_binary(folder, "test")
+
+
+def test_cifar10_image_folder_layout(tmp_path):
+    rng = np.random.default_rng(0)
+    classes = ["airplane", "automobile", "bird"]
+    for split in ("train", "test"):
+        for c in classes:
+            d = tmp_path / "cifar10" / split / c
+            d.mkdir(parents=True)
+            for i in range(3):
+                Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(d / f"{i:05d}.png")
+    train, test, spec = get_datasets("cifar10", tmp_path)
+    x, y = train[0]
+    assert x.shape == (3, 32, 32) and len(train) == 9 and spec.augment == "crop_flip"
+    assert sorted({int(train[i][1]) for i in range(9)}) == [0, 1, 2]
+    again, _, _ = get_datasets("cifar10", tmp_path)  # second read comes from the cache
+    assert torch.equal(again.tensors[0], train.tensors[0])
+
+
+def test_subset_is_declared_and_fixed():
+    a, _, _ = get_datasets("synthetic", train_subset=100)
+    b, _, _ = get_datasets("synthetic", train_subset=100)
+    assert len(a) == 100 and all(torch.equal(a[i][0], b[i][0]) for i in range(5))
+
+
+@pytest.mark.skipif(real_data_dir() is None, reason="real MNIST not available")
+def test_real_mnist_from_gz_without_writing_to_data_dir():
+    train, test, spec = get_datasets("mnist", real_data_dir())
+    assert len(train) == 60_000 and len(test) == 10_000 and train[0][0].shape == (1, 28, 28)
+    assert int(train[0][1]) == 5  # the first MNIST training label
