@@ -1,0 +1,29 @@
+# make install | make test | make book [PROFILE=quick|smoke|paper] [RETRAIN=1] | make smoke | make clean
+# Everything is installed into $(VENV) (a virtual environment made with $(PYTHON)).
+PYTHON ?= python3
+VENV ?= .venv
+PROFILE ?= quick
+RETRAIN ?=
+PY := $(VENV)/bin/python
+
+.PHONY: install test book smoke clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -e ".[test]"
+	touch $@
+
+test: install
+	$(PY) -m pytest -q
+
+# execute the notebooks with the profile's parameters (training only what results/$(PROFILE)/ lacks), then the HTML
+book: install
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m evosynth_lib.book --profile $(PROFILE) $(if $(RETRAIN),--retrain)
+
+smoke:
+	$(MAKE) book PROFILE=smoke
+
+clean:
+	rm -rf _build book/notebooks/*.ipynb book/notebooks/run_log.json

@@ -1,0 +1,130 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Synaptic precision restriction (paper 2): Figures 2 and 3
+#
+# The second paper evolves a pedestrian detector over 13 generations on **Parse-27k**, restricting the
+# weights to half precision (fp16) after each generation's training, and reports on a Jetson TX1
+# (Caffe + TensorRT) that inference went from 7 to 37 frames per second with about ten times fewer
+# synapses, while precision rose by about 2 % and recall fell by about 2 % (Figures 2 and 3; only these
+# end points are given in the text). Parse-27k is not available here, so **our run uses a stand-in
+# dataset, named in every title below** (Penn-Fudan pedestrians unless the profile says otherwise), on
+# the machine that made the results, not a Jetson TX1. Our numbers therefore check the trend, not
+# the paper's values.
+
+# %% tags=["parameters", "remove-cell"]
+profile = "smoke"  # which published results to read: results/<profile>/...
+results_dir = "results"
+run = "parse27k"  # results/<profile>/<run>/ holds our fp16 detection evolution
+
+# %%
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from evosynth_lib import paper, report
+
+ref = paper.PARSE27K
+result = report.load_published(profile, run, results_dir)
+if isinstance(result, report.Published):
+    df = result.generations.sort_values("generation")
+    stand_in = report.display_name(result.dataset)
+    report.show(f"Stand-in dataset: **{stand_in}** (the paper: {ref['dataset']}); "
+                f"fp16 restriction: **{result.config.get('fp16')}**.")
+    report.show(result)
+    report.show(report.summary_table(df))
+else:
+    df, stand_in = None, "Penn-Fudan"
+    report.show(result.markdown(f"The {ref['dataset']} reproduction on its stand-in ({stand_in})"))
+
+# %% [markdown]
+# ## Figure 2: inference speed and synapses per generation
+#
+# Frames per second of the evolved detector (`fps_masked`: the masked full network, `fps_compact`: the
+# network with dead kernels and filters removed, `fps_half`: the compact network in fp16 where the
+# hardware runs it) and its live synapses. The paper's end points (7 and 37 fps; ten times fewer
+# synapses at generation 13) are drawn in black.
+
+# %%
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.2))
+last = ref["generations"]
+ax1.plot([1, last], [ref["fps_first"], ref["fps_last"]], "s--", color="black",
+         label=f"paper ({ref['dataset']}, {ref['hardware']})")
+ax2.plot([1, last], [1.0, 1.0 / ref["synapse_reduction"]], "s--", color="black", label=f"paper ({ref['dataset']})")
+if df is not None:
+    fps = [c for c in ("fps_masked", "fps_compact", "fps_half") if c in df and df[c].notna().any()]
+    for col in fps:
+        ax1.plot(df["generation"], df[col], "o-", label=f"ours ({stand_in}): {col}")
+    if not fps:
+        ax1.text(0.5, 0.5, f"ours ({stand_in}): no speed measured in this run", transform=ax1.transAxes, ha="center")
+    ax2.plot(df["generation"], df["synapses"] / df["synapses"].iloc[0], "o-", label=f"ours ({stand_in})")
+else:
+    for ax in (ax1, ax2):
+        ax.text(0.5, 0.5, f"ours ({stand_in}): not run", transform=ax.transAxes, ha="center")
+ax1.set_ylabel("frames per second")
+ax2.set_ylabel("synapses / first-generation synapses")
+ax2.set_yscale("log")
+ax1.set_title(f"Inference speed: ours on {stand_in} vs paper on {ref['dataset']}")
+ax2.set_title(f"Synapses: ours on {stand_in} vs paper on {ref['dataset']}")
+for ax in (ax1, ax2):
+    ax.set_xlabel("generation")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## Figure 3: precision and recall per generation
+#
+# The paper gives only the change from the first generation to the 13th (+2 % precision, -2 % recall),
+# so both are drawn as changes from generation 1; ours in colour, the paper's end points in black.
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 4.2))
+ax.plot([1, last], [0, ref["precision_change"]], "s--", color="tab:blue", mfc="black", alpha=0.6,
+        label=f"paper precision ({ref['dataset']})")
+ax.plot([1, last], [0, ref["recall_change"]], "D--", color="tab:orange", mfc="black", alpha=0.6,
+        label=f"paper recall ({ref['dataset']})")
+if df is not None:
+    for col, color in (("precision", "tab:blue"), ("recall", "tab:orange")):
+        ax.plot(df["generation"], df[col] - df[col].iloc[0], "o-", color=color, label=f"ours {col} ({stand_in})")
+else:
+    ax.text(0.5, 0.5, f"ours ({stand_in}): not run", transform=ax.transAxes, ha="center")
+ax.axhline(0, color="grey", lw=0.8)
+ax.set_xlabel("generation")
+ax.set_ylabel("change from generation 1")
+ax.set_title(f"Precision / recall: ours on {stand_in} vs paper on {ref['dataset']}")
+ax.grid(True, alpha=0.3)
+ax.legend(fontsize=7)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## End points
+
+# %%
+if df is not None:
+    first, final = df.iloc[0], df.iloc[-1]
+    rows = {
+        "generations": (ref["generations"], int(final["generation"])),
+        "synapse reduction (first / last)": (f"~{ref['synapse_reduction']:.0f}x",
+                                             f"{first['synapses'] / final['synapses']:.1f}x"),
+        "precision change": (f"~{ref['precision_change']:+.0%}", f"{final['precision'] - first['precision']:+.1%}"),
+        "recall change": (f"~{ref['recall_change']:+.0%}", f"{final['recall'] - first['recall']:+.1%}"),
+    }
+    for col in ("fps_compact", "fps_half", "fps_masked"):
+        if col in df and df[col].notna().all():
+            rows[f"fps ({col}) first -> last"] = (f"{ref['fps_first']:.0f} -> {ref['fps_last']:.0f}",
+                                                   f"{first[col]:.1f} -> {final[col]:.1f}")
+    report.show(pd.DataFrame(rows, index=[f"paper ({ref['dataset']})", f"ours ({stand_in})"]).T)
+else:
+    report.show(f"No end points: the run on {stand_in} was not made (see above).")

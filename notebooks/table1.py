@@ -1,0 +1,70 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Table 1: architectural efficiency vs accuracy
+#
+# The paper's Table 1 reports, for MNIST (LeNet-5), STL-10 (LeNet-5) and CIFAR-10 (AlexNet), the
+# architectural efficiency (A-E: synapses of the first-generation ancestor / synapses of the
+# generation) and the test accuracy at several generations. Below, each of the paper's rows stands
+# beside ours at the same generation, with the ratio of the efficiencies and the difference of the
+# accuracies. Ours are read from the published results `results/<profile>/<run>/`; nothing is
+# trained on this page. A dataset without results says why and gives the command that makes them.
+
+# %% tags=["parameters", "remove-cell"]
+profile = "smoke"  # which published results to read: results/<profile>/...
+results_dir = "results"
+# the paper's dataset -> the name of our run under results/<profile>/ (a stand-in may be declared here)
+runs = {"mnist": "mnist", "stl10": "stl10", "cifar10": "cifar10"}
+
+# %%
+import matplotlib.pyplot as plt
+
+from evosynth_lib import paper, report
+
+ours = {d: report.load_published(profile, runs[d], results_dir) for d in paper.TABLE1}
+
+# %% [markdown]
+# ## MNIST (LeNet-5)
+
+# %%
+report.show_comparison("mnist", ours["mnist"], report.table1_side_by_side)
+
+# %% [markdown]
+# ## STL-10 (LeNet-5)
+
+# %%
+report.show_comparison("stl10", ours["stl10"], report.table1_side_by_side)
+
+# %% [markdown]
+# ## CIFAR-10 (AlexNet)
+
+# %%
+report.show_comparison("cifar10", ours["cifar10"], report.table1_side_by_side)
+
+# %% [markdown]
+# ## Accuracy vs architectural efficiency
+#
+# Ours as lines (generation numbers beside the points), the paper's Table 1 as black squares.
+# The x axis is logarithmic.
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+for ax, dataset in zip(axes, paper.TABLE1):
+    run = ours[dataset]
+    published = run if isinstance(run, report.Published) else None
+    label = f"ours ({report.display_name(published.dataset)})" if published else "ours"
+    report.plot_accuracy_vs_efficiency(ax, published, paper_dataset=dataset, label=label)
+    title = report.display_name(dataset) + ("" if published else " (ours: not run)")
+    ax.set_title(title)
+fig.tight_layout()
+plt.show()
