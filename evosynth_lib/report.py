@@ -397,6 +397,30 @@ def table1_side_by_side(dataset: str, ours) -> Any:
         ["A-E (paper)", "A-E (ours)", "A-E ours/paper", "ACC. (paper)", "ACC. (ours)", "ΔACC."]]
 
 
+def table1_all_generations(dataset: str, ours) -> Any:
+    """Every generation of our run (A-E, ACC., synapses, kept fraction), with the paper's values where it reports them."""
+    import pandas as pd
+
+    from .paper import TABLE1
+
+    df = ours.generations if isinstance(ours, Published) else ours
+    reported = {gen: (ae, acc) for gen, ae, acc in TABLE1[dataset]}
+    rows = []
+    for _, r in df.sort_values("generation").iterrows():
+        gen = int(r["generation"])
+        ae, acc = reported.get(gen, (None, None))
+        rows.append({
+            "Gen.": gen,
+            "synapses (ours)": f"{int(r['synapses']):,}",
+            "kept of parent": _fmt(r.get("kept_fraction"), ".3f"),
+            "A-E (ours)": _fmt(r["architectural_efficiency"], ".2f", "X"),
+            "A-E (paper)": _fmt(ae, ".2f", "X") if ae is not None else "—",
+            "ACC. (ours)": _fmt(r["accuracy"], ".4f"),
+            "ACC. (paper)": _fmt(acc, ".4f") if acc is not None else "—",
+        })
+    return pd.DataFrame(rows).set_index("Gen.")
+
+
 def cluster_columns(df) -> list[str]:
     """Per-layer cluster-efficiency columns of a generations table, in layer order."""
     return [c for c in df.columns if c.startswith("cluster_efficiency_")]

@@ -40,6 +40,13 @@ ours = {d: report.load_published(profile, runs[d], results_dir) for d in paper.T
 report.show_comparison("mnist", ours["mnist"], report.table1_side_by_side)
 
 # %% [markdown]
+# Every generation of our MNIST run (the paper reports only the generations above):
+
+# %%
+if isinstance(ours["mnist"], report.Published):
+    report.show(report.table1_all_generations("mnist", ours["mnist"]))
+
+# %% [markdown]
 # ## STL-10 (LeNet-5)
 
 # %%
@@ -50,6 +57,10 @@ report.show_comparison("stl10", ours["stl10"], report.table1_side_by_side)
 
 # %%
 report.show_comparison("cifar10", ours["cifar10"], report.table1_side_by_side)
+
+# %%
+if isinstance(ours["cifar10"], report.Published):
+    report.show(report.table1_all_generations("cifar10", ours["cifar10"]))
 
 # %% [markdown]
 # ## Accuracy vs architectural efficiency
