@@ -19,8 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
-import subprocess
 import time
 from pathlib import Path
 
@@ -33,6 +31,7 @@ from .config import EvolutionConfig
 from .masking import Masks, full_masks
 from .metrics import architecture_metrics
 from .precision import restrict_to_fp16
+from .provenance import commit_label, environment_info
 from .seeding import rng_state, seed_everything
 from .synthesis import synthesize_offspring
 from .tasks import make_task
@@ -44,18 +43,6 @@ CSV = "generations.csv"
 
 class CorruptCheckpointError(RuntimeError):
     """A checkpoint of the run store is missing, truncated or altered."""
-
-
-def git_commit(path: str | Path | None = None) -> str:
-    """The commit of the code (``+dirty`` when the work tree has changes), or ``unknown``."""
-    here = Path(path or Path(__file__).resolve().parent)
-    try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True, check=True).stdout.strip()
-        return sha + ("+dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def _sha256(path: Path) -> str:
@@ -124,15 +111,6 @@ def _save_generation(run_dir: Path, generation: int, payload: dict, metrics: dic
     _atomic_write_text(run_dir / CSV, pd.DataFrame([g["metrics"] for g in manifest["generations"]]).to_csv(index=False))
 
 
-def environment_info(device: torch.device) -> dict:
-    info = {"python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(), "device": str(device)}
-    if device.type == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(device)
-    return info
-
-
 def evolve(config: EvolutionConfig, runs_dir: str | Path = "runs", stop_after: int | None = None,
            progress: bool = True) -> Path:
     """Run (or resume, or skip) the evolution described by ``config``; returns its run folder.
@@ -196,7 +174,7 @@ def evolve(config: EvolutionConfig, runs_dir: str | Path = "runs", stop_after: i
         })
         if hasattr(task, "speed_metrics"):
             row.update(task.speed_metrics(model, small))
-        row.update({"train_time_s": train_time, "wall_time_s": time.perf_counter() - start, "commit": git_commit()})
+        row.update({"train_time_s": train_time, "wall_time_s": time.perf_counter() - start, "commit": commit_label()})
         payload = {"generation": g, "model": model.state_dict(), "masks": {k: v.cpu() for k, v in masks.items()},
                    "optimizer": train_info.get("optimizer_state"), "rng": rng_state(), "config": config.to_dict(),
                    "metrics": row}

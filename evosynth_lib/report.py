@@ -19,16 +19,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import platform
 import shutil
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from .provenance import REPO_ROOT, environment_info, git_state
 RESULTS_DIR = REPO_ROOT / "results"
 RUNS_DIR = REPO_ROOT / "runs"
 PROFILES_DIR = REPO_ROOT / "profiles"
@@ -70,50 +67,9 @@ def book_command(profile: str, page: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- provenance
-def _git(*args: str) -> str | None:
-    try:
-        out = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
-
-
-OUTPUT_PATHS = ("results", "book/notebooks", "_build", "runs")  # what builds write: not "changes to the source"
-
-
 def git_commit() -> dict[str, Any]:
-    """HEAD's hash and whether the source differs from it (outputs - results, book, runs - ignored)."""
-    head = _git("rev-parse", "HEAD")
-    status = _git("status", "--porcelain", "--", ".", *(f":(exclude){p}" for p in OUTPUT_PATHS))
-    return {"commit": head or "unknown", "dirty": bool(status) if status is not None else None}
-
-
-def environment_info() -> dict[str, Any]:
-    """Python / library versions and hardware, for provenance and the reproducibility page."""
-    info: dict[str, Any] = {
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "processor": platform.processor() or None,
-        "cpu_count": os.cpu_count(),
-    }
-    try:
-        import torch
-
-        info["torch"] = torch.__version__
-        info["cuda"] = torch.cuda.is_available()
-        if torch.cuda.is_available():
-            info["gpu"] = torch.cuda.get_device_name(0)
-        info["torch_threads"] = torch.get_num_threads()
-    except ImportError:  # the book's reading pages do not need torch
-        info["torch"] = None
-    try:
-        import torchvision
-
-        info["torchvision"] = torchvision.__version__
-    except ImportError:
-        pass
-    return info
+    """HEAD's hash and whether the source differs from it (see :func:`provenance.git_state`)."""
+    return git_state()
 
 
 # ---------------------------------------------------------------------------------------------- results
@@ -215,8 +171,12 @@ def publish(run_dir: str | os.PathLike, results_dir: str | os.PathLike, config=N
     df.to_csv(out / "generations.csv", index=False)
     config.to_yaml(out / "config.yaml")
     wall = float(df["wall_time_s"].sum()) if "wall_time_s" in df else None
+    commits = sorted({str(c) for c in df["commit"]}) if "commit" in df else []
+    run_env = run_dir / "environment.json"
     prov = {
-        **git_commit(),
+        **git_commit(),  # the code that published (copied) the results
+        "run_commits": commits,  # the code that computed them, generation by generation
+        "run_environment": json.loads(run_env.read_text()) if run_env.exists() else None,
         "run_id": config.run_id(),
         "run_dir": str(relative(run_dir)),
         "generations": int(len(df)),
@@ -327,10 +287,11 @@ def show_comparison(dataset: str, run: Published | NotRun, table) -> None:
 def provenance_markdown(pub: Published) -> str:
     """Parameters, seed, commit and duration of a published run, as a short Markdown block."""
     c, p = pub.config, pub.provenance
-    commit = str(p.get("commit", "unknown"))
-    dirty = " (with uncommitted changes)" if p.get("dirty") else ""
+    commits = p.get("run_commits") or [str(p.get("commit", "unknown")) + ("+dirty" if p.get("dirty") else "")]
+    commit = ", ".join(f"`{c[:12]}`" + (" (with uncommitted changes)" if c.endswith("+dirty") else "")
+                       for c in commits)
     wall = p.get("wall_time_s")
-    env = p.get("environment", {})
+    env = p.get("run_environment") or p.get("environment", {})
     hw = env.get("gpu") or f"CPU ({env.get('cpu_count', '?')} cores)"
     keys = ["dataset", "model", "generations", "epochs", "first_epochs", "lr", "batch_size", "schedule", "cap",
             "normaliser", "quantile", "tau", "granularity", "factor_level", "inherit", "fp16",
@@ -338,7 +299,7 @@ def provenance_markdown(pub: Published) -> str:
     params = ", ".join(f"{k}={c[k]!r}" for k in keys if k in c and c[k] is not None)
     extra = f", extra={c['extra']!r}" if c.get("extra") else ""
     rel = relative(pub.path)
-    return (f"*Ours* — `{rel}`: seed {c.get('seed', '?')}, commit `{commit[:12]}`{dirty}, "
+    return (f"*Ours* — `{rel}`: seed {c.get('seed', '?')}, computed by commit {commit}, "
             f"run `{p.get('run_id', '?')}`, {len(pub.generations)} generations"
             + (f" in {wall / 60:.1f} min" if isinstance(wall, (int, float)) else "")
             + f" on {hw}.\n\nParameters: {params}{extra}.\n")

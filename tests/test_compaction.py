@@ -4,7 +4,7 @@ import torch
 
 from evosynth_lib.compaction import compact, count_flops, dense_weights
 from evosynth_lib.config import EvolutionConfig
-from evosynth_lib.masking import full_masks, prunable_weights
+from evosynth_lib.masking import full_masks
 from evosynth_lib.models import AlexNetCIFAR, LeNet5
 from evosynth_lib.synthesis import synthesize_offspring
 
@@ -58,7 +58,7 @@ def test_unread_channel_is_dropped_and_outputs_kept():
     assert small.layers[-1].out_features == 10  # outputs are never dropped
     x = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
-        ref = model.layers[3].weight.mul_(masks["layers.3.weight"])
+        model.layers[3].weight.mul_(masks["layers.3.weight"])
         assert float((model(x) - small(x)).abs().max()) <= 1e-5
 
 

@@ -1,5 +1,4 @@
 """Bad input gets a clear error before any training; data loading and its errors."""
-import gzip
 
 import numpy as np
 import pytest
