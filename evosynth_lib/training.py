@@ -6,6 +6,7 @@ never move them) and the masks are re-applied after it.
 from __future__ import annotations
 
 import math
+import time
 from typing import Callable, Iterable
 
 import torch
@@ -45,14 +46,23 @@ def train_epochs(
     schedule: str = "cosine",
     desc: str = "train",
     batch_transform: Callable | None = None,
+    optimizer: str = "sgd",
 ) -> dict:
     """Train ``model`` in place for ``epochs`` (fractions allowed) over ``loader``.
 
-    ``loss_fn(model, batch) -> scalar loss``. Returns ``{"train_loss", "steps", "optimizer_state"}``.
+    ``loss_fn(model, batch) -> scalar loss`` (a non-finite loss stops training with ``FloatingPointError``).
+    ``optimizer``: ``sgd`` (with ``momentum``) or ``adam``. Returns ``{"train_loss", "steps",
+    "optimizer_state", "train_seconds"}``.
     """
     steps_per_epoch = len(loader)
     total = int(round(epochs * steps_per_epoch))
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    if optimizer == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    elif optimizer == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    else:
+        raise ValueError(f"invalid optimizer={optimizer!r}: choose sgd | adam")
+    start = time.perf_counter()
     model.train()
     step, running, seen = 0, 0.0, 0
     bar = tqdm(total=total, desc=desc, leave=False, mininterval=1.0)
@@ -66,6 +76,8 @@ def train_epochs(
                 group["lr"] = lr_at(step, total, lr, schedule)
             opt.zero_grad(set_to_none=True)
             loss = loss_fn(model, batch)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"{desc}: loss is {float(loss)} at step {step} (learning rate {lr} too high?)")
             loss.backward()
             if masks is not None:
                 mask_gradients(model, masks)
@@ -79,7 +91,8 @@ def train_epochs(
             if step % 50 == 0:
                 bar.set_postfix(loss=f"{running / seen:.4f}")
     bar.close()
-    return {"train_loss": running / max(seen, 1), "steps": total, "optimizer_state": opt.state_dict()}
+    return {"train_loss": running / max(seen, 1) if seen else float("nan"), "steps": total,
+            "optimizer_state": opt.state_dict(), "train_seconds": time.perf_counter() - start}
 
 
 @torch.no_grad()

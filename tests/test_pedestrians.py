@@ -1,4 +1,5 @@
 """Pedestrian data: Parse-27k loader on a fixture, Penn-Fudan parsing/split, procedural scenes."""
+import os
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,9 @@ from evosynth_lib.pedestrians import (
 )
 
 torch.set_num_threads(1)
-PENNFUDAN = Path("/work/shared/data/PennFudanPed")
+# the real folder: $EVOSYNTH_DATA/PennFudanPed, else the shared data next to the repository
+_DATA = Path(os.environ.get("EVOSYNTH_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+PENNFUDAN = _DATA / "PennFudanPed"
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +139,7 @@ def test_pennfudan_split_is_fixed_and_disjoint():
         pennfudan_split(names, "val")
 
 
-@pytest.mark.skipif(not PENNFUDAN.is_dir(), reason="Penn-Fudan not in /work/shared/data")
+@pytest.mark.skipif(not PENNFUDAN.is_dir(), reason="Penn-Fudan folder absent")
 def test_real_pennfudan_folder():
     train = PennFudan(PENNFUDAN, "train", image_size=128)
     test = PennFudan(PENNFUDAN, "test", image_size=128)
@@ -154,7 +157,7 @@ def test_real_pennfudan_folder():
     assert (boxes[:, 2] > boxes[:, 0]).all() and boxes.min() >= 0 and boxes.max() <= 128
 
 
-@pytest.mark.skipif(not PENNFUDAN.is_dir(), reason="Penn-Fudan not in /work/shared/data")
+@pytest.mark.skipif(not PENNFUDAN.is_dir(), reason="Penn-Fudan folder absent")
 def test_pennfudan_augmentation_is_seeded():
     a = PennFudan(PENNFUDAN, "train", image_size=64, augment=True, seed=3)
     b = PennFudan(PENNFUDAN, "train", image_size=64, augment=True, seed=3)
