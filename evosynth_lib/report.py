@@ -189,6 +189,55 @@ def publish(run_dir: str | os.PathLike, results_dir: str | os.PathLike, config=N
     return out
 
 
+SPEED_CSV = "speed.csv"
+
+
+def ensure_speed(result: "Published", runs_dir: str | os.PathLike = RUNS_DIR, remeasure: bool = False):
+    """Measured inference speed of every generation of a published classification run (``speed.csv``).
+
+    Measured once from the run's checkpoints (:func:`speed.measure_run_speed`) and published beside the
+    metrics; later builds reuse it. Returns the DataFrame, or a sentence saying why there is none.
+    """
+    import pandas as pd
+
+    out = Path(result.path) / SPEED_CSV
+    if out.exists() and not remeasure:
+        return pd.read_csv(out)
+    run_dir = resolve(runs_dir) / str(result.provenance.get("run_id"))
+    if not (run_dir / "manifest.json").exists():
+        return f"Speed not measured: the run's checkpoints are not in `{relative(run_dir)}`."
+    from .speed import measure_run_speed
+
+    df = measure_run_speed(run_dir)
+    df = df[df["generation"] <= int(result.generations["generation"].max())]
+    df.to_csv(out, index=False)
+    return df
+
+
+def speedup_table(result: "Published", generations=None):
+    """Potential speed-ups (the paper's cluster efficiency E, FLOPs) beside measured ones, per generation."""
+    import pandas as pd
+
+    df = result.generations.set_index("generation")
+    speed_path = Path(result.path) / SPEED_CSV
+    speed = pd.read_csv(speed_path).set_index("generation") if speed_path.exists() else None
+    gens = generations or list(df.index)
+    rows = []
+    for g in gens:
+        if g not in df.index:
+            continue
+        r = df.loc[g]
+        row = {"Gen.": g, "E (potential, paper's measure)": _fmt(r.get("cluster_efficiency"), ".2f", "X"),
+               "FLOPs gen 1 / compact": _fmt(df["flops_masked"].iloc[0] / r["flops_compact"], ".2f", "X")
+               if "flops_compact" in df else "n/a"}
+        if speed is not None and g in speed.index:
+            for col in speed.columns:
+                if col.startswith("speedup_compact_b"):
+                    row[f"measured speed-up, batch {col.rsplit('_b', 1)[1]}"] = _fmt(speed.loc[g, col], ".2f", "X")
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("Gen.")
+
+
 def run_dir_of(config, runs_dir: str | os.PathLike = RUNS_DIR) -> Path:
     """Where the run store keeps the run of ``config``."""
     from .evolution import run_dir_for

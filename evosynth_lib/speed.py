@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import statistics
 import time
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -161,3 +162,41 @@ def generation_speed(model: nn.Module, compact_model: nn.Module, example_input: 
         except (RuntimeError, NotImplementedError, TypeError):
             row[key] = float("nan")
     return row
+
+
+def measure_run_speed(run_dir, batch_sizes=(1, 64), threads: int | None = 1, repetitions: int = 20,
+                      device: str | torch.device = "cpu"):
+    """Measured inference speed of every finished generation of a classification run (from its checkpoints).
+
+    For each generation: fps of the masked network and of its compacted version (fp32) at each batch size,
+    and the speed-up of the compacted network over generation 1 - the *real* counterpart of the paper's
+    "potential speed-up" (cluster efficiency). Returns a DataFrame, one row per generation.
+    """
+    import pandas as pd
+
+    from .compaction import compact
+    from .config import EvolutionConfig
+    from .data import SHAPES
+    from .evolution import load_checkpoint, read_manifest
+    from .models import build_classifier
+
+    config = EvolutionConfig.from_yaml(Path(run_dir) / "config.yaml")
+    shape = tuple(config.extra.get("shape", (1, 28, 28))) if config.dataset == "synthetic" else SHAPES[config.dataset]
+    rows = []
+    for entry in read_manifest(Path(run_dir))["generations"]:
+        ckpt = load_checkpoint(Path(run_dir), entry["generation"])
+        model = build_classifier(config.model, shape, 10)
+        model.load_state_dict(ckpt["model"])
+        small = compact(model, ckpt["masks"])
+        row = {"generation": entry["generation"]}
+        for b in batch_sizes:
+            x = torch.randn(b, *shape, generator=torch.Generator().manual_seed(0))
+            row[f"fps_masked_b{b}"] = measure_fps(model, x, b, 3, repetitions, threads, device=device)["fps_median"]
+            row[f"fps_compact_b{b}"] = measure_fps(small, x, b, 3, repetitions, threads, device=device)["fps_median"]
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    for b in batch_sizes:
+        df[f"speedup_compact_b{b}"] = df[f"fps_compact_b{b}"] / df[f"fps_masked_b{b}"].iloc[0]
+    df["threads"] = threads if threads is not None else torch.get_num_threads()
+    df["device"] = str(device)
+    return df

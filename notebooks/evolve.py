@@ -93,3 +93,17 @@ if isinstance(result, report.Published):
     plt.show()
 else:
     report.show(f"No plot: {report.display_name(name)} was not run (see above).")
+
+# %% [markdown]
+# ## Measured speed (classification runs)
+#
+# The paper reports *potential* speed-ups (cluster efficiency). Here every generation's masked network and
+# its compacted version (`compaction.compact`: dead channels physically removed, same outputs) are timed
+# on this machine's CPU (`speed.measure_run_speed`: 1 thread, median of 20 passes after 3 warm-up
+# passes, batch 1 and 64); the speed-up is relative to generation 1's dense network. Measured once from
+# the run's checkpoints and published as `speed.csv` beside the metrics.
+
+# %%
+if isinstance(result, report.Published) and "accuracy" in result.generations:
+    speed = report.ensure_speed(result, runs_dir)
+    report.show(report.speedup_table(result) if not isinstance(speed, str) else speed)

@@ -53,6 +53,20 @@ report.show_comparison("stl10", ours["stl10"], report.table2_3_side_by_side)
 report.show_comparison("cifar10", ours["cifar10"], report.table2_3_side_by_side)
 
 # %% [markdown]
+# ## Potential vs measured speed-up
+#
+# The paper reads cluster efficiency as a "potential speed-up" on embedded GPUs. Beside it: the FLOPs
+# ratio of the compacted network (dead channels removed, `compaction.compact`) and the speed-up we
+# measured for it on this CPU (see the evolution pages for the protocol).
+
+# %%
+for dataset in paper.TABLE2_3:
+    run = ours[dataset]
+    if isinstance(run, report.Published):
+        report.show(f"**{report.display_name(dataset)}** (ours: {report.display_name(run.dataset)})")
+        report.show(report.speedup_table(run, [1, max(paper.TABLE2_3[dataset])]))
+
+# %% [markdown]
 # ## Per layer, at the last reported generation
 #
 # Grey: the paper; blue: ours at the same generation (our layer names under the paper's numbers).
