@@ -279,6 +279,32 @@ DETECTION_EXTRA_DEFAULTS = {
 _DEFAULT_IMAGE_SIZE = {"pennfudan": 160, "parse27k": (240, 320), "synthetic_scenes": 96}
 
 
+def detection_knobs(config) -> dict:
+    """``DETECTION_EXTRA_DEFAULTS`` overridden by ``config.extra`` (unknown keys warn), image size resolved."""
+    extra = dict(getattr(config, "extra", None) or {})
+    unknown = sorted(set(extra) - set(DETECTION_EXTRA_DEFAULTS))
+    if unknown:
+        warnings.warn(f"config.extra keys not used by detection: {', '.join(unknown)}", stacklevel=3)
+    knobs = {**DETECTION_EXTRA_DEFAULTS, **{k: v for k, v in extra.items() if k in DETECTION_EXTRA_DEFAULTS}}
+    if knobs["image_size"] is None:
+        knobs["image_size"] = _DEFAULT_IMAGE_SIZE[config.dataset]
+    hw, stride = _image_hw(knobs), int(knobs["stride"])
+    if stride not in (8, 16) or any(s % stride for s in hw):
+        raise ValueError(f"invalid extra: image_size {hw} must be a multiple of stride {stride} (8 or 16)")
+    return knobs
+
+
+def _image_hw(knobs: dict) -> tuple[int, int]:
+    size = knobs["image_size"]
+    return (size, size) if isinstance(size, int) else tuple(size)
+
+
+def detector_for(config) -> tuple[nn.Module, tuple[int, int, int]]:
+    """The ancestor detector of ``config`` and its input shape ``(3, H, W)``, without loading data."""
+    knobs = detection_knobs(config)
+    return DetectNet(width=int(knobs["width"]), stride=int(knobs["stride"])), (3, *_image_hw(knobs))
+
+
 def standardise(images: torch.Tensor) -> torch.Tensor:
     """``[B, 3, H, W]`` images in ``[0, 1]`` -> ``(x - PIXEL_MEAN) / PIXEL_STD``, what DetectNet reads."""
     mean = torch.tensor(PIXEL_MEAN, device=images.device, dtype=images.dtype).view(1, 3, 1, 1)
@@ -310,19 +336,9 @@ class DetectionTask:
                              f"{', '.join(_DEFAULT_IMAGE_SIZE)}")
         self.device = torch.device("cuda" if device == "auto" and torch.cuda.is_available()
                                    else "cpu" if device == "auto" else device)
-        extra = dict(getattr(config, "extra", None) or {})
-        unknown = sorted(set(extra) - set(DETECTION_EXTRA_DEFAULTS))
-        if unknown:
-            warnings.warn(f"config.extra keys not used by detection: {', '.join(unknown)}", stacklevel=2)
-        self.knobs = {**DETECTION_EXTRA_DEFAULTS, **{k: v for k, v in extra.items() if k in DETECTION_EXTRA_DEFAULTS}}
-        if self.knobs["image_size"] is None:
-            self.knobs["image_size"] = _DEFAULT_IMAGE_SIZE[config.dataset]
-        size = self.knobs["image_size"]
-        self.image_hw = (size, size) if isinstance(size, int) else tuple(size)
+        self.knobs = detection_knobs(config)
+        self.image_hw = _image_hw(self.knobs)
         self.stride = int(self.knobs["stride"])
-        if self.stride not in (8, 16) or any(s % self.stride for s in self.image_hw):
-            raise ValueError(f"invalid extra: image_size {self.image_hw} must be a multiple of stride "
-                             f"{self.stride} (8 or 16)")
         if self.knobs["optimizer"] not in ("sgd", "adam"):
             raise ValueError(f"invalid extra optimizer={self.knobs['optimizer']!r}: choose sgd | adam")
         if self.knobs["optimizer"] == "adam" and config.lr > 5e-3:
@@ -357,7 +373,7 @@ class DetectionTask:
 
     # ---------------------------------------------------------------- Task protocol
     def build_model(self) -> nn.Module:
-        return DetectNet(width=int(self.knobs["width"]), stride=self.stride)
+        return DetectNet(width=int(self.knobs["width"]), stride=self.stride).to(self.device)
 
     def example_input(self, batch_size: int = 1) -> torch.Tensor:
         """A standardised random batch ``[batch_size, 3, H, W]`` (what the model reads), on the device."""

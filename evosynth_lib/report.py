@@ -193,7 +193,7 @@ SPEED_CSV = "speed.csv"
 
 
 def ensure_speed(result: "Published", runs_dir: str | os.PathLike = RUNS_DIR, remeasure: bool = False):
-    """Measured inference speed of every generation of a published classification run (``speed.csv``).
+    """Measured inference speed of every generation of a published run (``speed.csv``).
 
     Measured once from the run's checkpoints (:func:`speed.measure_run_speed`) and published beside the
     metrics; later builds reuse it. Returns the DataFrame, or a sentence saying why there is none.
@@ -206,9 +206,11 @@ def ensure_speed(result: "Published", runs_dir: str | os.PathLike = RUNS_DIR, re
     run_dir = resolve(runs_dir) / str(result.provenance.get("run_id"))
     if not (run_dir / "manifest.json").exists():
         return f"Speed not measured: the run's checkpoints are not in `{relative(run_dir)}`."
+    from .config import DETECTION_DATASETS
     from .speed import measure_run_speed
 
-    df = measure_run_speed(run_dir)
+    detection = result.dataset in DETECTION_DATASETS
+    df = measure_run_speed(run_dir, batch_sizes=(1,) if detection else (1, 64))
     df = df[df["generation"] <= int(result.generations["generation"].max())]
     df.to_csv(out, index=False)
     return df

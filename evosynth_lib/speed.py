@@ -164,39 +164,48 @@ def generation_speed(model: nn.Module, compact_model: nn.Module, example_input: 
     return row
 
 
-def measure_run_speed(run_dir, batch_sizes=(1, 64), threads: int | None = 1, repetitions: int = 20,
-                      device: str | torch.device = "cpu"):
-    """Measured inference speed of every finished generation of a classification run (from its checkpoints).
+def measure_run_speed(run_dir, batch_sizes=(1, 64), threads: int | None = 1, repetitions: int = 30,
+                      half_repetitions: int = 3, device: str | torch.device = "cpu"):
+    """Measured inference speed of every finished generation of a run, from its checkpoints.
 
     For each generation: fps of the masked network and of its compacted version (fp32) at each batch size,
-    and the speed-up of the compacted network over generation 1 - the *real* counterpart of the paper's
-    "potential speed-up" (cluster efficiency). Returns a DataFrame, one row per generation.
+    of the compacted one in float16 / bfloat16 at batch 1 (NaN where the device cannot), and the speed-up of
+    the compacted network over generation 1's - the *real* counterpart of the paper's "potential speed-up"
+    (cluster efficiency). Run it on an otherwise idle machine: it is a measurement. Protocol:
+    :func:`measure_fps` (medians; 5 warm-up passes, ``repetitions`` timed; 1 and ``half_repetitions``
+    in half precision). Returns a DataFrame, one row per generation.
     """
     import pandas as pd
 
     from .compaction import compact
     from .config import EvolutionConfig
-    from .data import SHAPES
     from .evolution import load_checkpoint, read_manifest
-    from .models import build_classifier
+    from .tasks import build_model_for
 
     config = EvolutionConfig.from_yaml(Path(run_dir) / "config.yaml")
-    shape = tuple(config.extra.get("shape", (1, 28, 28))) if config.dataset == "synthetic" else SHAPES[config.dataset]
     rows = []
     for entry in read_manifest(Path(run_dir))["generations"]:
         ckpt = load_checkpoint(Path(run_dir), entry["generation"])
-        model = build_classifier(config.model, shape, 10)
+        model, shape = build_model_for(config)
         model.load_state_dict(ckpt["model"])
         small = compact(model, ckpt["masks"])
         row = {"generation": entry["generation"]}
         for b in batch_sizes:
             x = torch.randn(b, *shape, generator=torch.Generator().manual_seed(0))
-            row[f"fps_masked_b{b}"] = measure_fps(model, x, b, 3, repetitions, threads, device=device)["fps_median"]
-            row[f"fps_compact_b{b}"] = measure_fps(small, x, b, 3, repetitions, threads, device=device)["fps_median"]
+            row[f"fps_masked_b{b}"] = measure_fps(model, x, b, 5, repetitions, threads, device=device)["fps_median"]
+            row[f"fps_compact_b{b}"] = measure_fps(small, x, b, 5, repetitions, threads, device=device)["fps_median"]
+        x = torch.randn(1, *shape, generator=torch.Generator().manual_seed(0))
+        for name, dtype in (("fp16", torch.float16), ("bf16", torch.bfloat16)):
+            try:
+                row[f"fps_compact_{name}_b1"] = measure_fps(small, x, 1, 1, half_repetitions, threads, dtype,
+                                                            device)["fps_median"]
+            except (RuntimeError, NotImplementedError, TypeError):
+                row[f"fps_compact_{name}_b1"] = float("nan")
         rows.append(row)
     df = pd.DataFrame(rows)
     for b in batch_sizes:
         df[f"speedup_compact_b{b}"] = df[f"fps_compact_b{b}"] / df[f"fps_masked_b{b}"].iloc[0]
     df["threads"] = threads if threads is not None else torch.get_num_threads()
     df["device"] = str(device)
+    df["repetitions"] = repetitions
     return df

@@ -11,7 +11,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from .config import DETECTION_DATASETS, EvolutionConfig
-from .data import crop_flip, get_datasets
+from .data import SHAPES, crop_flip, get_datasets
 from .masking import Masks
 from .models import build_classifier
 from .seeding import generator
@@ -55,6 +55,16 @@ class ClassificationTask:
 
     def example_input(self, batch_size: int = 1) -> torch.Tensor:
         return torch.randn(batch_size, *self.spec.in_shape, device=self.device)
+
+
+def build_model_for(config: EvolutionConfig) -> tuple[nn.Module, tuple[int, int, int]]:
+    """The ancestor architecture of ``config`` and its input shape, without loading any data."""
+    if config.dataset in DETECTION_DATASETS:
+        from .detection import detector_for
+
+        return detector_for(config)
+    shape = tuple(config.extra.get("shape", (1, 28, 28))) if config.dataset == "synthetic" else SHAPES[config.dataset]
+    return build_classifier(config.model, shape, 10), shape
 
 
 def make_task(config: EvolutionConfig, device: torch.device):
