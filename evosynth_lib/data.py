@@ -175,7 +175,7 @@ class SyntheticImages(TensorDataset):
     Each class has a random template; an example is its class template plus Gaussian noise (std ``noise``).
     """
 
-    def __init__(self, n: int, shape=(1, 28, 28), num_classes: int = 10, seed: int = 0, noise: float = 1.0):
+    def __init__(self, n: int, shape=(1, 28, 28), num_classes: int = 10, seed: int = 0, noise: float = 0.5):
         g = torch.Generator().manual_seed(seed)
         templates = torch.randn(num_classes, *shape, generator=g)
         y = torch.randint(0, num_classes, (n,), generator=g)

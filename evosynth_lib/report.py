@@ -352,7 +352,7 @@ def provenance_markdown(pub: Published) -> str:
     rel = relative(pub.path)
     return (f"*Ours* — `{rel}`: seed {c.get('seed', '?')}, computed by commit {commit}, "
             f"run `{p.get('run_id', '?')}`, {len(pub.generations)} generations"
-            + (f" in {wall / 60:.1f} min" if isinstance(wall, (int, float)) else "")
+            + ((f" in {wall / 60:.1f} min" if wall >= 60 else f" in {wall:.0f} s") if isinstance(wall, (int, float)) else "")
             + f" on {hw}.\n\nParameters: {params}{extra}.\n")
 
 
