@@ -433,6 +433,30 @@ def table1_all_generations(dataset: str, ours) -> Any:
     return pd.DataFrame(rows).set_index("Gen.")
 
 
+def seed_spread(runs: list["Published"], dataset: str = "mnist") -> Any:
+    """Per generation, across runs that differ only in their seed: mean and range of A-E and accuracy."""
+    import pandas as pd
+
+    from .paper import TABLE1
+
+    df = pd.concat([r.generations.assign(seed=r.config.get("seed")) for r in runs])
+    g = df.groupby("generation")
+    reported = {gen: (ae, acc) for gen, ae, acc in TABLE1.get(dataset, [])}
+    rows = []
+    for gen, part in g:
+        ae, acc = part["architectural_efficiency"], part["accuracy"]
+        p_ae, p_acc = reported.get(int(gen), (None, None))
+        rows.append({
+            "Gen.": int(gen), "seeds": len(part),
+            "A-E mean": _fmt(ae.mean(), ".2f", "X"), "A-E min-max": f"{ae.min():.2f}-{ae.max():.2f}X",
+            "A-E (paper)": _fmt(p_ae, ".2f", "X") if p_ae is not None else "—",
+            "ACC. mean": _fmt(acc.mean(), ".4f"), "ACC. std": _fmt(acc.std(ddof=1), ".4f") if len(part) > 1 else "n/a",
+            "ACC. min-max": f"{acc.min():.4f}-{acc.max():.4f}",
+            "ACC. (paper)": _fmt(p_acc, ".4f") if p_acc is not None else "—",
+        })
+    return pd.DataFrame(rows).set_index("Gen.")
+
+
 def cluster_columns(df) -> list[str]:
     """Per-layer cluster-efficiency columns of a generations table, in layer order."""
     return [c for c in df.columns if c.startswith("cluster_efficiency_")]

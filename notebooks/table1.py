@@ -25,6 +25,8 @@ profile = "smoke"  # which published results to read: results/<profile>/...
 results_dir = "results"
 # the paper's dataset -> the name of our run under results/<profile>/ (a stand-in may be declared here)
 runs = {"mnist": "mnist", "stl10": "stl10", "cifar10": "cifar10"}
+# runs that repeat a dataset's run with other seeds (the spread over seeds); names under results/<profile>/
+seed_runs = {"mnist": ["mnist"]}
 
 # %%
 import matplotlib.pyplot as plt
@@ -45,6 +47,26 @@ report.show_comparison("mnist", ours["mnist"], report.table1_side_by_side)
 # %%
 if isinstance(ours["mnist"], report.Published):
     report.show(report.table1_all_generations("mnist", ours["mnist"]))
+
+# %% [markdown]
+# ### Spread over seeds
+#
+# The paper reports one run. Ours is repeated with other seeds (everything else equal: the seed drives the
+# initial weights, the data order, the augmentation and every draw of the genetic encoding).
+
+# %%
+seeded = [report.load_published(profile, n, results_dir) for n in seed_runs.get("mnist", [])]
+seeded = [r for r in seeded if isinstance(r, report.Published)]
+if len(seeded) > 1:
+    report.show(report.seed_spread(seeded, "mnist"))
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for r in seeded:
+        report.plot_accuracy_vs_efficiency(ax, r, label=f"ours, seed {r.config.get('seed')}")
+    report.plot_accuracy_vs_efficiency(ax, None, paper_dataset="mnist")
+    ax.set_title("MNIST: every seed of ours, and the paper's run")
+    plt.show()
+else:
+    report.show(f"One seed only in profile `{profile}` (seed runs: {seed_runs.get('mnist')}).")
 
 # %% [markdown]
 # ## STL-10 (LeNet-5)

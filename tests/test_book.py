@@ -214,3 +214,20 @@ def test_reading_pages_render_not_run_without_results(tmp_path):
                                    kernel_name="python3")
         text = out.read_text()
         assert "not run" in text and "--only evolve-" in text
+
+
+def test_seed_spread_summarises_runs_that_differ_in_seed(tmp_path):
+    import pandas as pd
+
+    from evosynth_lib import report
+
+    def pub(seed, acc):
+        df = pd.DataFrame({"generation": [1, 5], "architectural_efficiency": [1.0, 4.0 + seed],
+                           "accuracy": [0.99, acc]})
+        return report.Published(f"s{seed}", tmp_path, df, {"seed": seed}, {})
+
+    t = report.seed_spread([pub(0, 0.98), pub(1, 0.96)], "mnist")
+    assert t.loc[5, "seeds"] == 2
+    assert t.loc[5, "A-E mean"] == "4.50X" and t.loc[5, "A-E min-max"] == "4.00-5.00X"
+    assert t.loc[5, "ACC. mean"] == "0.9700" and t.loc[5, "ACC. min-max"] == "0.9600-0.9800"
+    assert t.loc[5, "A-E (paper)"] == "5.20X"  # Table 1, MNIST generation 5
