@@ -28,6 +28,7 @@ FACTOR_LEVELS = ("synapse", "cluster", "both")
 # Fields that do not change any generation's results, so are not part of the run id. ``generations`` is
 # among them: generation g never depends on how many follow it, so asking for more generations extends a run.
 _NOT_HASHED = ("data_dir", "device", "num_workers", "generations")
+_FLOAT_FIELDS = ("epochs", "first_epochs", "lr", "momentum", "weight_decay", "cap", "quantile", "tau")
 
 
 @dataclass
@@ -130,6 +131,9 @@ class EvolutionConfig:
     def run_id(self) -> str:
         """Short hash of every field that can change the results."""
         d = {k: v for k, v in self.to_dict().items() if k not in _NOT_HASHED}
+        for k in _FLOAT_FIELDS:  # 2 and 2.0 are the same setting
+            if isinstance(d[k], int) and not isinstance(d[k], bool):
+                d[k] = float(d[k])
         blob = json.dumps(d, sort_keys=True, default=str).encode()
         return f"{self.dataset}-{self.model}-{hashlib.sha256(blob).hexdigest()[:12]}"
 

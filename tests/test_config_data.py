@@ -47,6 +47,7 @@ def test_yaml_round_trip_and_hash(tmp_path):
     assert cfg.replace(data_dir="/elsewhere", device="cpu").run_id() == cfg.run_id()  # where, not what
     assert cfg.replace(seed=1).run_id() != cfg.run_id()
     assert cfg.replace(generations=13).run_id() == cfg.run_id()  # more generations extend the same run
+    assert cfg.replace(epochs=2).run_id() == cfg.replace(epochs=2.0).run_id()
 
 
 def test_missing_data_names_directory_and_variable(tmp_path, monkeypatch):
