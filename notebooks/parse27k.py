@@ -28,7 +28,7 @@ results_dir = "results"
 runs_dir = "runs"  # the run store (checkpoints), needed only to measure speed when speed.csv is missing
 run = "parse27k"  # results/<profile>/<run>/ holds our fp16 detection evolution
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import pandas as pd
 
@@ -42,9 +42,9 @@ if isinstance(result, report.Published):
     report.show(f"Stand-in dataset: **{stand_in}** (the paper: {ref['dataset']}); "
                 f"fp16 restriction: **{result.config.get('fp16')}**.")
     report.show(result)
-    # Speed: the evolution times every generation as it finishes, but then shares the machine with
-    # training; the published figure uses a re-measurement of all generations from their checkpoints on
-    # an otherwise idle machine (speed.csv; the in-loop numbers stay in generations.csv).
+    # Speed: the evolution times every generation as it finishes, while other work may share the
+    # machine; the figure uses a re-measurement of all generations from their checkpoints in one sitting
+    # after the evolution (speed.csv; the in-loop numbers stay in generations.csv).
     speed = report.ensure_speed(result, runs_dir)
     if isinstance(speed, str):
         report.show(speed + " Figure 2 shows the speeds timed during the evolution.")
@@ -53,7 +53,7 @@ if isinstance(result, report.Published):
                 "fps_compact_bf16_b1": "fps_bf16"}
         df = df.drop(columns=[c for c in cols.values() if c in df]).merge(
             speed[["generation", *cols]].rename(columns=cols), on="generation", how="left")
-        report.show(f"Speed re-measured from the checkpoints on an idle machine: batch 1, "
+        report.show(f"Speed re-measured from the checkpoints after the evolution (not while training): batch 1, "
                     f"{int(speed['threads'].iloc[0])} CPU thread(s), median of {int(speed['repetitions'].iloc[0])} "
                     f"passes after 5 warm-up passes (half precision: 3 passes), device `{speed['device'].iloc[0]}`.")
     report.show(report.summary_table(df))
@@ -70,7 +70,7 @@ else:
 # half-precision path on it, unlike the paper's Jetson TX1 with TensorRT) and its live synapses. The paper's end points (7 and 37 fps; ten times fewer
 # synapses at generation 13) are drawn in black.
 
-# %%
+# %% tags=["hide-input"]
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.2))
 last = ref["generations"]
 ax1.plot([1, last], [ref["fps_first"], ref["fps_last"]], "s--", color="black",
@@ -104,7 +104,7 @@ plt.show()
 # The paper gives only the change from the first generation to the 13th (+2 % precision, -2 % recall),
 # so both are drawn as changes from generation 1; ours in colour, the paper's end points in black.
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 4.2))
 ax.plot([1, last], [0, ref["precision_change"]], "s--", color="tab:blue", mfc="black", alpha=0.6,
         label=f"paper precision ({ref['dataset']})")
@@ -127,7 +127,7 @@ plt.show()
 # %% [markdown]
 # ## End points
 
-# %%
+# %% tags=["hide-input"]
 if df is not None:
     first, final = df.iloc[0], df.iloc[-1]
     rows = {

@@ -54,7 +54,7 @@ if isinstance(ours["mnist"], report.Published):
 # The paper reports one run. Ours is repeated with other seeds (everything else equal: the seed drives the
 # initial weights, the data order, the augmentation and every draw of the genetic encoding).
 
-# %%
+# %% tags=["hide-input"]
 seeded = [report.load_published(profile, n, results_dir) for n in seed_runs.get("mnist", [])]
 seeded = [r for r in seeded if isinstance(r, report.Published)]
 if len(seeded) > 1:
@@ -90,7 +90,7 @@ if isinstance(ours["cifar10"], report.Published):
 # Ours as lines (generation numbers beside the points), the paper's Table 1 as black squares.
 # The x axis is logarithmic.
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
 for ax, dataset in zip(axes, paper.TABLE1):
     run = ours[dataset]

@@ -59,7 +59,7 @@ report.show_comparison("cifar10", ours["cifar10"], report.table2_3_side_by_side)
 # ratio of the compacted network (dead channels removed, `compaction.compact`) and the speed-up we
 # measured for it on this CPU (see the evolution pages for the protocol).
 
-# %%
+# %% tags=["hide-input"]
 for dataset in paper.TABLE2_3:
     run = ours[dataset]
     if isinstance(run, report.Published):
@@ -71,7 +71,7 @@ for dataset in paper.TABLE2_3:
 #
 # Grey: the paper; blue: ours at the same generation (our layer names under the paper's numbers).
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 3, figsize=(16, 4.2), gridspec_kw={"width_ratios": [5, 5, 8]})
 for ax, dataset in zip(axes, paper.TABLE2_3):
     run = ours[dataset]
