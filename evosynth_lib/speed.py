@@ -172,8 +172,9 @@ def measure_run_speed(run_dir, batch_sizes=(1, 64), threads: int | None = 1, rep
     of the compacted one in float16 / bfloat16 at batch 1 (NaN where the device cannot), and the speed-up of
     the compacted network over generation 1's - the *real* counterpart of the paper's "potential speed-up"
     (cluster efficiency). Run it on an otherwise idle machine: it is a measurement. Protocol:
-    :func:`measure_fps` (medians; 5 warm-up passes, ``repetitions`` timed; 1 and ``half_repetitions``
-    in half precision). Returns a DataFrame, one row per generation.
+    :func:`measure_fps` (medians; 3 warm-up passes, ``repetitions`` timed at batch 1 and a third as many
+    at larger batches; 1 warm-up and ``half_repetitions`` timed in half precision). Returns a DataFrame,
+    one row per generation.
     """
     import pandas as pd
 
@@ -192,8 +193,9 @@ def measure_run_speed(run_dir, batch_sizes=(1, 64), threads: int | None = 1, rep
         row = {"generation": entry["generation"]}
         for b in batch_sizes:
             x = torch.randn(b, *shape, generator=torch.Generator().manual_seed(0))
-            row[f"fps_masked_b{b}"] = measure_fps(model, x, b, 5, repetitions, threads, device=device)["fps_median"]
-            row[f"fps_compact_b{b}"] = measure_fps(small, x, b, 5, repetitions, threads, device=device)["fps_median"]
+            reps = repetitions if b == 1 else max(3, repetitions // 3)  # large batches: fewer, longer passes
+            row[f"fps_masked_b{b}"] = measure_fps(model, x, b, 3, reps, threads, device=device)["fps_median"]
+            row[f"fps_compact_b{b}"] = measure_fps(small, x, b, 3, reps, threads, device=device)["fps_median"]
         x = torch.randn(1, *shape, generator=torch.Generator().manual_seed(0))
         for name, dtype in (("fp16", torch.float16), ("bf16", torch.bfloat16)):
             try:

@@ -99,8 +99,8 @@ else:
 #
 # The paper reports *potential* speed-ups (cluster efficiency). Here every generation's masked network and
 # its compacted version (`compaction.compact`: dead channels physically removed, same outputs) are timed
-# on this machine's CPU (`speed.measure_run_speed`: 1 thread, median of 20 passes after 3 warm-up
-# passes, batch 1 and 64); the speed-up is relative to generation 1's dense network. Measured once from
+# on this machine's CPU (`speed.measure_run_speed`: 1 thread, medians of 30 passes at batch 1 and of 10
+# at batch 64, after 3 warm-up passes); the speed-up is relative to generation 1's dense network. Measured once from
 # the run's checkpoints and published as `speed.csv` beside the metrics.
 
 # %%

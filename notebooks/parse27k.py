@@ -55,7 +55,7 @@ if isinstance(result, report.Published):
             speed[["generation", *cols]].rename(columns=cols), on="generation", how="left")
         report.show(f"Speed re-measured from the checkpoints after the evolution (not while training): batch 1, "
                     f"{int(speed['threads'].iloc[0])} CPU thread(s), median of {int(speed['repetitions'].iloc[0])} "
-                    f"passes after 5 warm-up passes (half precision: 3 passes), device `{speed['device'].iloc[0]}`.")
+                    f"passes after 3 warm-up passes (half precision: 3 passes after 1), device `{speed['device'].iloc[0]}`.")
     report.show(report.summary_table(df))
 else:
     df, stand_in = None, "Penn-Fudan"
