@@ -27,6 +27,7 @@ profile = "smoke"  # which published results to read: results/<profile>/...
 results_dir = "results"
 runs_dir = "runs"  # the run store (checkpoints), needed only to measure speed when speed.csv is missing
 run = "parse27k"  # results/<profile>/<run>/ holds our fp16 detection evolution
+ablations = {}  # other published runs of the same detector to compare with: {run name: what differs}
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -144,3 +145,35 @@ if df is not None:
     report.show(pd.DataFrame(rows, index=[f"paper ({ref['dataset']})", f"ours ({stand_in})"]).T)
 else:
     report.show(f"No end points: the run on {stand_in} was not made (see above).")
+
+# %% [markdown]
+# ## Ablation: how fast the reading prunes
+#
+# The same fp16 evolution of the same detector under other settings (see each run's parameters): live
+# synapses, precision and recall per generation. Paper 2 keeps precision and recall over a ten-fold
+# reduction; a reading that prunes faster shows where this small detector breaks.
+
+# %% tags=["hide-input"]
+others = {name: report.load_published(profile, name, results_dir) for name in ablations}
+others = {name: r for name, r in others.items() if isinstance(r, report.Published)}
+if df is not None and others:
+    series = {f"{run} (published above)": df, **{f"{n}: {ablations[n]}": r.generations for n, r in others.items()}}
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    for label, d in series.items():
+        d = d.sort_values("generation")
+        axes[0].plot(d["generation"], d["synapses"], "o-", label=label)
+        axes[1].plot(d["generation"], d["precision"], "o-", label=label)
+        axes[2].plot(d["generation"], d["recall"], "o-", label=label)
+    axes[0].set_yscale("log")
+    for ax, what in zip(axes, ("live synapses", "precision", "recall")):
+        ax.set_title(f"{what} ({stand_in}, fp16)")
+        ax.set_xlabel("generation")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    plt.show()
+    for n, r in others.items():
+        report.show(r)
+        report.show(report.summary_table(r.generations))
+else:
+    report.show("No ablation runs in this profile.")
