@@ -133,10 +133,10 @@ if df is not None:
     first, final = df.iloc[0], df.iloc[-1]
     rows = {
         "generations": (ref["generations"], int(final["generation"])),
-        "synapse reduction (first / last)": (f"~{ref['synapse_reduction']:.0f}x",
+        "synapse reduction (first / last)": (f"about {ref['synapse_reduction']:.0f}x",
                                              f"{first['synapses'] / final['synapses']:.1f}x"),
-        "precision change": (f"~{ref['precision_change']:+.0%}", f"{final['precision'] - first['precision']:+.1%}"),
-        "recall change": (f"~{ref['recall_change']:+.0%}", f"{final['recall'] - first['recall']:+.1%}"),
+        "precision change": (f"about {ref['precision_change']:+.0%}", f"{final['precision'] - first['precision']:+.1%}"),
+        "recall change": (f"about {ref['recall_change']:+.0%}", f"{final['recall'] - first['recall']:+.1%}"),
     }
     for col in ("fps_compact", "fps_masked", "fps_half", "fps_bf16"):
         if col in df and df[col].notna().all():
