@@ -38,7 +38,7 @@ if not log:
 else:
     report.show(f"Built with `{log.get('command')}` (profile `{log.get('profile')}`) at commit "
                 f"`{log.get('commit')}`" + (" with uncommitted changes" if log.get("dirty") else "")
-                + f", finished {log.get('finished')}.")
+                + f", started {log.get('started')} (this page is the last one executed).")
     for partial in log.get("partial_runs", []):
         report.show(f"Then re-ran `{partial['command']}` at commit `{partial.get('commit')}` ({partial.get('started')}).")
 
