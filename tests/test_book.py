@@ -231,3 +231,25 @@ def test_seed_spread_summarises_runs_that_differ_in_seed(tmp_path):
     assert t.loc[5, "A-E mean"] == "4.50X" and t.loc[5, "A-E min-max"] == "4.00-5.00X"
     assert t.loc[5, "ACC. mean"] == "0.9700" and t.loc[5, "ACC. min-max"] == "0.9600-0.9800"
     assert t.loc[5, "A-E (paper)"] == "5.20X"  # Table 1, MNIST generation 5
+
+
+def test_jupytext_pairs_notebook_sources_for_jupyterlab(tmp_path):
+    """The repository's jupytext.toml pairs notebooks/*.py with .ipynb; a sync writes the pair, parameters first."""
+    import shutil
+
+    import jupytext
+    from jupytext.cli import jupytext as jupytext_cli
+    from jupytext.config import find_jupytext_configuration_file, load_jupytext_configuration_file
+
+    root = Path(__file__).resolve().parents[1]
+    config = load_jupytext_configuration_file(find_jupytext_configuration_file(str(root / "notebooks")))
+    assert "ipynb,py:percent" in config.formats
+    shutil.copy(root / "jupytext.toml", tmp_path)
+    (tmp_path / "notebooks").mkdir()
+    src = tmp_path / "notebooks" / "table1.py"
+    shutil.copy(root / "notebooks" / "table1.py", src)
+    jupytext_cli(["--sync", str(src)])
+    nb = jupytext.read(src.with_suffix(".ipynb"))
+    first_code = next(c for c in nb.cells if c.cell_type == "code")
+    assert "parameters" in first_code.metadata.get("tags", [])
+    assert [c.source for c in nb.cells] == [c.source for c in jupytext.read(src).cells]
