@@ -272,6 +272,7 @@ DETECTION_EXTRA_DEFAULTS = {
     "eval_batch_size": 16,
     "synthetic_train": 256,  # synthetic_scenes sizes
     "synthetic_test": 64,
+    "half_inference": False,  # also evaluate in float16 where the device runs it (evolution.evolve)
     "fps_threads": 1,  # CPU threads for the per-generation speed measurement
     "fps_repetitions": 30,  # timed passes (fp32), after 5 warm-up passes; medians are reported
     "fps_half_repetitions": 5,  # timed passes in float16 / bfloat16 (slow on CPUs), after 1 warm-up

@@ -30,7 +30,7 @@ from .compaction import compact, count_flops, dense_weights
 from .config import EvolutionConfig
 from .masking import Masks, full_masks
 from .metrics import architecture_metrics
-from .precision import restrict_to_fp16
+from .precision import HalfPrecisionInference, restrict_to_fp16, supports_half
 from .provenance import commit_label, environment_info
 from .seeding import rng_state, seed_everything
 from .synthesis import synthesize_offspring
@@ -158,6 +158,9 @@ def evolve(config: EvolutionConfig, runs_dir: str | Path = "runs", stop_after: i
         model.eval()
         row = {"generation": g, **architecture_metrics(model, masks, ancestor_synapses, config.granularity)}
         row.update(task.evaluate(model))
+        if config.extra.get("half_inference") and supports_half(device):  # paper 2: inference in fp16
+            half = task.evaluate(HalfPrecisionInference(model))
+            row.update({f"{k}_fp16": v for k, v in half.items() if isinstance(v, float)})
         small = compact(model, masks)
         with torch.no_grad():
             x = task.example_input(4)

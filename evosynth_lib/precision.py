@@ -6,6 +6,8 @@ Values beyond fp16's range (|w| > 65504) would become inf; :func:`restrict_to_fp
 """
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
@@ -36,3 +38,19 @@ def supports_half(device: torch.device | str) -> bool:
         return True
     except (RuntimeError, NotImplementedError):
         return False
+
+
+class HalfPrecisionInference(nn.Module):
+    """A copy of ``model`` run in ``dtype`` (float16 by default): inputs are cast in, outputs back to float32.
+
+    For evaluating a network in half precision with code written for float32 (``evolve`` does this when
+    ``config.extra["half_inference"]`` is set and :func:`supports_half` says the device runs it).
+    """
+
+    def __init__(self, model: nn.Module, dtype: torch.dtype = torch.float16):
+        super().__init__()
+        self.model = copy.deepcopy(model).to(dtype)
+        self.dtype = dtype
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x.to(self.dtype)).float()

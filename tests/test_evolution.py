@@ -77,3 +77,15 @@ def test_corrupt_manifest_is_reported(tmp_path):
     (run / "manifest.json").write_text("{not json")
     with pytest.raises(CorruptCheckpointError, match="manifest"):
         evolve(small(generations=2), tmp_path)
+
+
+def test_fp16_restriction_and_half_precision_inference(tmp_path):
+    from evosynth_lib.precision import is_fp16_representable
+
+    run = evolve(small(generations=2, fp16=True, extra={"synthetic_size": [256, 128], "half_inference": True}),
+                 tmp_path)
+    df = load_generations(run)
+    assert "accuracy_fp16" in df  # this CPU runs float16 convolutions (slowly)
+    assert (abs(df.accuracy_fp16 - df.accuracy) <= 0.02).all()  # weights are already fp16-exact
+    ck = load_checkpoint(run, 2)
+    assert all(is_fp16_representable(v) for v in ck["model"].values() if v.is_floating_point())
