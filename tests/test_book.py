@@ -253,3 +253,16 @@ def test_jupytext_pairs_notebook_sources_for_jupyterlab(tmp_path):
     first_code = next(c for c in nb.cells if c.cell_type == "code")
     assert "parameters" in first_code.metadata.get("tags", [])
     assert [c.source for c in nb.cells] == [c.source for c in jupytext.read(src).cells]
+
+
+def test_every_trained_profile_states_its_reading():
+    """quick and paper evolutions must say which Z/z reading and cap they use (the default 'max' collapses)."""
+    import yaml
+
+    root = Path(__file__).resolve().parents[1] / "profiles"
+    for profile in ("quick", "paper"):
+        for f in sorted((root / profile).glob("evolve-*.yaml")):
+            d = yaml.safe_load(f.read_text())
+            assert "normaliser" in d and "cap" in d, f
+            if d["normaliser"] == "quantile":
+                assert "quantile" in d, f
