@@ -457,6 +457,21 @@ def seed_spread(runs: list["Published"], dataset: str = "mnist") -> Any:
     return pd.DataFrame(rows).set_index("Gen.")
 
 
+def spread_over_seeds(runs: list["Published"], columns: list[str], spec: str = ".3f") -> Any:
+    """Per generation, across runs that differ only in their seed: mean, min and max of each column."""
+    import pandas as pd
+
+    df = pd.concat([r.generations.assign(seed=r.config.get("seed")) for r in runs])
+    rows = []
+    for gen, part in df.groupby("generation"):
+        row = {"Gen.": int(gen), "seeds": len(part)}
+        for c in columns:
+            row[f"{c} mean"] = _fmt(part[c].mean(), spec)
+            row[f"{c} min-max"] = f"{part[c].min():{spec}}-{part[c].max():{spec}}"
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("Gen.")
+
+
 def cluster_columns(df) -> list[str]:
     """Per-layer cluster-efficiency columns of a generations table, in layer order."""
     return [c for c in df.columns if c.startswith("cluster_efficiency_")]

@@ -28,6 +28,7 @@ results_dir = "results"
 runs_dir = "runs"  # the run store (checkpoints), needed only to measure speed when speed.csv is missing
 run = "parse27k"  # results/<profile>/<run>/ holds our fp16 detection evolution
 ablations = {}  # other published runs of the same detector to compare with: {run name: what differs}
+seed_runs = []  # published runs that repeat `run` with other seeds (the spread over seeds)
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -145,6 +146,34 @@ if df is not None:
     report.show(pd.DataFrame(rows, index=[f"paper ({ref['dataset']})", f"ours ({stand_in})"]).T)
 else:
     report.show(f"No end points: the run on {stand_in} was not made (see above).")
+
+# %% [markdown]
+# ## Spread over seeds
+#
+# The paper reports one run. Ours is repeated with other seeds (initial weights, data order, augmentation
+# and every draw of the genetic encoding change; everything else is equal). Thin lines: each seed; the
+# table gives, per generation, the mean and the range over seeds.
+
+# %% tags=["hide-input"]
+seeded = [result] + [report.load_published(profile, n, results_dir) for n in seed_runs] if df is not None else []
+seeded = [r for r in seeded if isinstance(r, report.Published)]
+if len(seeded) > 1:
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    for r in seeded:
+        d = r.generations.sort_values("generation")
+        for ax, col in zip(axes, ("synapses", "precision", "recall")):
+            ax.plot(d["generation"], d[col], "o-", lw=1, ms=3, label=f"seed {r.config.get('seed')}")
+    axes[0].set_yscale("log")
+    for ax, col in zip(axes, ("live synapses", "precision", "recall")):
+        ax.set_title(f"{col} per seed ({stand_in}, fp16)")
+        ax.set_xlabel("generation")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    plt.show()
+    report.show(report.spread_over_seeds(seeded, ["architectural_efficiency", "precision", "recall"]))
+else:
+    report.show(f"One seed only in profile `{profile}`.")
 
 # %% [markdown]
 # ## Ablation: how fast the reading prunes

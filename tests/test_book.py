@@ -231,6 +231,8 @@ def test_seed_spread_summarises_runs_that_differ_in_seed(tmp_path):
     assert t.loc[5, "A-E mean"] == "4.50X" and t.loc[5, "A-E min-max"] == "4.00-5.00X"
     assert t.loc[5, "ACC. mean"] == "0.9700" and t.loc[5, "ACC. min-max"] == "0.9600-0.9800"
     assert t.loc[5, "A-E (paper)"] == "5.20X"  # Table 1, MNIST generation 5
+    g = report.spread_over_seeds([pub(0, 0.98), pub(1, 0.96)], ["accuracy"])
+    assert g.loc[5, "accuracy mean"] == "0.970" and g.loc[5, "accuracy min-max"] == "0.960-0.980"
 
 
 def test_jupytext_pairs_notebook_sources_for_jupyterlab(tmp_path):
