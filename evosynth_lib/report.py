@@ -543,6 +543,25 @@ def plot_accuracy_vs_efficiency(ax, ours=None, paper_dataset: str | None = None,
     return ax
 
 
+def plot_detection_runs(series: dict[str, Any], title_suffix: str):
+    """Live synapses (log), precision and recall per generation, one line per run: ``{label: generations}``."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    for label, d in series.items():
+        d = d.sort_values("generation")
+        for ax, col in zip(axes, ("synapses", "precision", "recall")):
+            ax.plot(d["generation"], d[col], "o-", lw=1, ms=3, label=label)
+    axes[0].set_yscale("log")
+    for ax, what in zip(axes, ("live synapses", "precision", "recall")):
+        ax.set_title(f"{what} ({title_suffix})")
+        ax.set_xlabel("generation")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def plot_cluster_bars(ax, dataset: str, ours: Published | None, generation: int):
     """Bars per layer: the paper's cluster efficiency at ``generation`` beside ours."""
     import numpy as np

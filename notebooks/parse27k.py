@@ -158,18 +158,8 @@ else:
 seeded = [result] + [report.load_published(profile, n, results_dir) for n in seed_runs] if df is not None else []
 seeded = [r for r in seeded if isinstance(r, report.Published)]
 if len(seeded) > 1:
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    for r in seeded:
-        d = r.generations.sort_values("generation")
-        for ax, col in zip(axes, ("synapses", "precision", "recall")):
-            ax.plot(d["generation"], d[col], "o-", lw=1, ms=3, label=f"seed {r.config.get('seed')}")
-    axes[0].set_yscale("log")
-    for ax, col in zip(axes, ("live synapses", "precision", "recall")):
-        ax.set_title(f"{col} per seed ({stand_in}, fp16)")
-        ax.set_xlabel("generation")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
+    report.plot_detection_runs({f"seed {r.config.get('seed')}": r.generations for r in seeded},
+                               f"{stand_in}, fp16, per seed")
     plt.show()
     report.show(report.spread_over_seeds(seeded, ["architectural_efficiency", "precision", "recall"]))
 else:
@@ -187,19 +177,7 @@ others = {name: report.load_published(profile, name, results_dir) for name in ab
 others = {name: r for name, r in others.items() if isinstance(r, report.Published)}
 if df is not None and others:
     series = {f"{run} (published above)": df, **{f"{n}: {ablations[n]}": r.generations for n, r in others.items()}}
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    for label, d in series.items():
-        d = d.sort_values("generation")
-        axes[0].plot(d["generation"], d["synapses"], "o-", label=label)
-        axes[1].plot(d["generation"], d["precision"], "o-", label=label)
-        axes[2].plot(d["generation"], d["recall"], "o-", label=label)
-    axes[0].set_yscale("log")
-    for ax, what in zip(axes, ("live synapses", "precision", "recall")):
-        ax.set_title(f"{what} ({stand_in}, fp16)")
-        ax.set_xlabel("generation")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
+    report.plot_detection_runs(series, f"{stand_in}, fp16")
     plt.show()
     for n, r in others.items():
         report.show(r)
