@@ -35,7 +35,9 @@ from pathlib import Path
 
 import yaml
 
-from .report import REPO_ROOT, display_name, environment_info, git_commit
+from .data import DATA_ENV
+from .provenance import REPO_ROOT, environment_info, git_state
+from .report import display_name
 
 PROFILES = REPO_ROOT / "profiles"
 SOURCES = REPO_ROOT / "notebooks"
@@ -111,7 +113,7 @@ def execute(page: str, profile: str, retrain: bool, log_output: bool, kernel: st
         params["retrain"] = True
     OUT.mkdir(parents=True, exist_ok=True)
     out = OUT / f"{page}.ipynb"
-    git = git_commit()
+    git = git_state()
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     t0 = time.time()
     entry = {"source": str(source.relative_to(REPO_ROOT)), "profile": profile, "parameters": params,
@@ -169,9 +171,9 @@ def build_html(strict: bool = True) -> int:
 def default_data_dir() -> None:
     """Use ``../shared/data`` for ``EVOSYNTH_DATA`` when it is unset and that folder exists."""
     shared = REPO_ROOT.parent / "shared" / "data"
-    if not os.environ.get("EVOSYNTH_DATA") and shared.is_dir():
-        os.environ["EVOSYNTH_DATA"] = str(shared.resolve())
-        print(f"EVOSYNTH_DATA unset: using {os.environ['EVOSYNTH_DATA']}")
+    if not os.environ.get(DATA_ENV) and shared.is_dir():
+        os.environ[DATA_ENV] = str(shared.resolve())
+        print(f"{DATA_ENV} unset: using {os.environ[DATA_ENV]}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -220,10 +222,10 @@ def main(argv: list[str] | None = None) -> int:
         shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     if args.only:  # the book's command stays the full build's; partial re-runs are listed after it
         log.setdefault("partial_runs", []).append({"command": command, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-                                                   **git_commit()})
+                                                   **git_state()})
         log.setdefault("command", command)
     else:
-        log.update(command=command, started=time.strftime("%Y-%m-%d %H:%M:%S"), **git_commit())
+        log.update(command=command, started=time.strftime("%Y-%m-%d %H:%M:%S"), **git_state())
     log.update(profile=args.profile, environment=environment_info())
     log.setdefault("pages", {})
     RUN_LOG.write_text(json.dumps(log, indent=2, default=str) + "\n")

@@ -29,7 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-DATA_ENV = "EVOSYNTH_DATA"
+from .data import DATA_ENV
+
 PAD_VALUE = 0.5
 
 # ----------------------------------------------------------------------------------- common helpers

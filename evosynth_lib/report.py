@@ -67,11 +67,6 @@ def book_command(profile: str, page: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- provenance
-def git_commit() -> dict[str, Any]:
-    """HEAD's hash and whether the source differs from it (see :func:`provenance.git_state`)."""
-    return git_state()
-
-
 # ---------------------------------------------------------------------------------------------- results
 @dataclass
 class Published:
@@ -148,7 +143,7 @@ def record_not_run(profile: str, name: str, reason: str, command: str,
     if path.exists():
         shutil.rmtree(path)
     path.mkdir(parents=True)
-    d = {"reason": reason, "command": command, "date": time.strftime("%Y-%m-%d %H:%M:%S"), **git_commit()}
+    d = {"reason": reason, "command": command, "date": time.strftime("%Y-%m-%d %H:%M:%S"), **git_state()}
     (path / "not_run.json").write_text(json.dumps(d, indent=2) + "\n")
     return NotRun(name, reason, command, d)
 
@@ -174,7 +169,7 @@ def publish(run_dir: str | os.PathLike, results_dir: str | os.PathLike, config=N
     commits = sorted({str(c) for c in df["commit"]}) if "commit" in df else []
     run_env = run_dir / "environment.json"
     prov = {
-        **git_commit(),  # the code that published (copied) the results
+        **git_state(),  # the code that published (copied) the results
         "run_commits": commits,  # the code that computed them, generation by generation
         "run_environment": json.loads(run_env.read_text()) if run_env.exists() else None,
         "run_id": config.run_id(),
