@@ -5,6 +5,9 @@ VENV ?= .venv
 PROFILE ?= quick
 RETRAIN ?=
 PY := $(VENV)/bin/python
+# the data folder (read only): $EVOSYNTH_DATA, else ../shared/data when it exists
+EVOSYNTH_DATA ?= $(wildcard $(abspath ../shared/data))
+export EVOSYNTH_DATA
 
 .PHONY: install test book smoke clean
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evosynth_lib.paper import TABLE1
+from evosynth_lib.book.paper import TABLE1
 
 html_root, profile = Path(sys.argv[1]), sys.argv[2]
 pages = list(html_root.rglob("table1.html"))

@@ -15,9 +15,9 @@ import torch
 import torch.nn.functional as F
 
 from evosynth_lib.config import EvolutionConfig
-from evosynth_lib.masking import apply_masks, full_masks, mask_gradients
-from evosynth_lib.models import AlexNetCIFAR, LeNet5
-from evosynth_lib.synthesis import synthesize_offspring
+from evosynth_lib.core.masks import apply_masks, full_masks, mask_gradients
+from evosynth_lib.tasks.classification.models import AlexNetCIFAR, LeNet5
+from evosynth_lib.core.synthesis import synthesize_offspring
 
 
 def main() -> None:

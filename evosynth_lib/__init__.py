@@ -1,20 +1,20 @@
 """evosynth_lib: evolutionary synthesis of deep neural networks (Shafiee & Wong), reproduced.
 
-Modules, one idea each: ``config`` (the run's dataclass), ``models`` (LeNet-5, AlexNet), ``clusters``
-(synaptic clusters), ``encoding`` (eq. 1, 4, 5), ``environment`` (eq. 2-3), ``synthesis``
-(``synthesize_offspring``), ``training``, ``precision`` (fp16 restriction, paper 2), ``metrics``,
-``compaction``, ``data``, ``tasks``, ``evolution`` (loop and run store); ``detection``, ``pedestrians`` and
-``speed`` for paper 2's detector.
+Layers, each importing only those before it: ``config`` (the run's dataclasses, the one list of choices) ->
+``core`` (paper 1's method: masks, clusters, encoding, environment, synthesis, fp16 precision, metrics,
+compaction; torch only, no I/O) -> ``tasks`` (what is trained: classification, detection) -> ``run`` (run
+store, the evolution loop, provenance, speed) -> ``book`` (the companion's tooling). ``cli`` runs one evolution.
 """
-from .config import EvolutionConfig
-from .encoding import cluster_probability, synapse_probability, synaptic_probability
-from .environment import environmental_factor
-from .evolution import CorruptCheckpointError, evolve, load_generations
-from .synthesis import genetic_encoding, synthesize_offspring
+from .config import ConfigError, DetectionConfig, EvolutionConfig
+from .core.encoding import cluster_probability, synapse_probability, synaptic_probability
+from .core.environment import environmental_factor
+from .core.synthesis import genetic_encoding, synthesize_offspring
+from .run.evolve import evolve
+from .run.store import CorruptCheckpointError, RunStoreError, load_generations
 
 __all__ = [
-    "EvolutionConfig", "evolve", "load_generations", "CorruptCheckpointError", "synthesize_offspring",
-    "genetic_encoding", "cluster_probability", "synapse_probability", "synaptic_probability",
-    "environmental_factor",
+    "EvolutionConfig", "DetectionConfig", "ConfigError", "evolve", "load_generations", "CorruptCheckpointError",
+    "RunStoreError", "synthesize_offspring", "genetic_encoding", "cluster_probability", "synapse_probability",
+    "synaptic_probability", "environmental_factor",
 ]
 __version__ = "0.1.0"

@@ -1,34 +1,84 @@
-"""Command line: run (or resume) one evolution from a YAML configuration.
+"""Command line: run (or resume) evolutions from a YAML configuration or a book profile file.
 
     python -m evosynth_lib.cli configs/mnist-3gen.yaml [--set key=value ...] [--runs-dir runs]
+    python -m evosynth_lib.cli profiles/quick/evolve-mnist.yaml      # a profile file: every seed of its list
+    python -m evosynth_lib.cli --rewind 2 runs/<run id>              # forget generations 3.. of a run
+
+Every parameter is checked before any data is read; an error prints one line (``error: ...``) and exits 2
+(``--traceback`` shows the whole traceback).
 """
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import Any
 
 import yaml
 
-from .config import EvolutionConfig
-from .evolution import evolve, load_generations
+from .config import ConfigError, EvolutionConfig
+from .run.evolve import evolve
+from .run.store import CorruptCheckpointError, RunStoreError, load_generations, rewind
+
+# keys of a book profile file (profiles/<profile>/evolve-*.yaml) that say where the book publishes, not what runs
+BOOK_KEYS = ("profile", "name", "page", "runs_dir", "results_dir", "retrain")
+SHOWN = ("generation", "synapses", "architectural_efficiency", "accuracy", "precision", "recall",
+         "cluster_efficiency", "wall_time_s")
+
+
+def configs_from_file(path: str | Path, overrides: list[str] = ()) -> list[EvolutionConfig]:
+    """The evolutions a YAML file describes: one configuration, or a profile file with a ``seeds`` list."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no configuration file {path}")
+    try:
+        d: Any = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path} is not valid YAML: {str(e).splitlines()[0]}") from e
+    if not isinstance(d, dict):
+        raise ConfigError(f"{path} must hold a mapping of configuration fields")
+    d = {k: v for k, v in d.items() if k not in BOOK_KEYS}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE")
+        d[key] = yaml.safe_load(value)
+    seeds = d.pop("seeds", None)
+    if seeds is None:
+        return [EvolutionConfig.from_dict(d).validate()]
+    if "seed" in d:
+        raise ConfigError(f"{path}: give either seed or seeds, not both")
+    if not isinstance(seeds, list) or not seeds:
+        raise ConfigError(f"invalid seeds={seeds!r}: must be a non-empty list of integers >= 0")
+    return [EvolutionConfig.from_dict({**d, "seed": s}).validate() for s in seeds]
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("config", help="YAML file with EvolutionConfig fields")
+    p = argparse.ArgumentParser(prog="python -m evosynth_lib.cli", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("config", help="YAML file with EvolutionConfig fields (or a profile file); with --rewind: a run folder")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a field (value parsed as YAML), e.g. --set generations=5")
     p.add_argument("--runs-dir", default="runs", help="run store folder (default: runs)")
+    p.add_argument("--rewind", type=int, metavar="G", help="keep generations 1..G of the run folder CONFIG, drop the rest")
+    p.add_argument("--traceback", action="store_true", help="show the full traceback of an error")
     args = p.parse_args(argv)
-    config = EvolutionConfig.from_yaml(args.config)
-    for item in args.set:
-        key, _, value = item.partition("=")
-        config = EvolutionConfig.from_dict({**config.to_dict(), key: yaml.safe_load(value)})
-    run_dir = evolve(config, args.runs_dir)
-    cols = [c for c in ("generation", "synapses", "architectural_efficiency", "accuracy", "precision", "recall",
-                        "cluster_efficiency", "wall_time_s") if c in load_generations(run_dir)]
-    print(f"run folder: {run_dir}")
-    print(load_generations(run_dir)[cols].to_string(index=False))
+    try:
+        if args.rewind is not None:
+            run = rewind(args.config, args.rewind)
+            print(f"{run.path}: generations 1..{run.done} kept; the next launch computes the rest")
+            return 0
+        configs = configs_from_file(args.config, args.set)  # every configuration checked before any runs
+        for config in configs:
+            run_dir = evolve(config, args.runs_dir)
+            df = load_generations(run_dir)
+            print(f"run folder: {run_dir} (seed {config.seed})")
+            print(df[[c for c in SHOWN if c in df]].to_string(index=False))
+    except (ConfigError, FileNotFoundError, CorruptCheckpointError, RunStoreError, KeyError) as e:
+        if args.traceback:
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     return 0
 
 

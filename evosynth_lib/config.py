@@ -1,39 +1,153 @@
-"""The whole configuration of one evolution, as one dataclass (open_lth style).
+"""The whole configuration of one evolution, as dataclasses (open_lth style), and the one list of choices.
 
-A run folder is named by :meth:`EvolutionConfig.run_id`, a hash of every field that can change the
-results. Fields that only say *where* or *on what* things run (``data_dir``, ``device``,
-``num_workers``) are left out of the hash, so moving the data or the machine reuses a run; so is
-``generations``, so asking for more generations extends a finished run.
+A run folder is named by :meth:`EvolutionConfig.run_id`, a hash of every field that can change the results.
+Fields that only say *where* or *on what* things run (``data_dir``, ``device``, ``num_workers``,
+``download``, ``threads``) are left out of the hash, so moving the data or the machine reuses a run; so is
+``generations``, so asking for more generations extends a finished run. (``threads`` can change the last bits
+of a result: the run store records it and a resume runs at the recorded setting, see ``run/store.py``.)
+
+Every field is type- and range-checked by :meth:`EvolutionConfig.validate` before any data is read; a bad
+value raises :class:`ConfigError` with a one-line message such as ``invalid seed=-1: must be an integer >= 0``.
 """
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-CLASSIFICATION_DATASETS = ("mnist", "cifar10", "stl10", "synthetic")
-DETECTION_DATASETS = ("pennfudan", "parse27k", "synthetic_scenes")
-DATASETS = CLASSIFICATION_DATASETS + DETECTION_DATASETS
-MODELS = ("lenet5", "alexnet", "detectnet")
+# ------------------------------------------------------------------------------- the one list of choices
+TASK_OF_DATASET = {  # dataset -> task kind (tasks/ registers one Task per kind)
+    "mnist": "classification", "cifar10": "classification", "stl10": "classification",
+    "synthetic": "classification",
+    "pennfudan": "detection", "parse27k": "detection", "synthetic_scenes": "detection",
+}
+MODELS_OF_TASK = {"classification": ("lenet5", "alexnet"), "detection": ("detectnet",)}
+DATASETS = tuple(TASK_OF_DATASET)
+MODELS = tuple(m for ms in MODELS_OF_TASK.values() for m in ms)
 NORMALISERS = ("max", "quantile", "mean")
 SCHEDULES = ("constant", "step", "cosine")
 GRANULARITIES = ("kernel", "filter", "synapse")
 FACTOR_LEVELS = ("synapse", "cluster", "both")
+OPTIMIZERS = ("sgd", "adam")
 
-# Fields that do not change any generation's results, so are not part of the run id. ``generations`` is
-# among them: generation g never depends on how many follow it, so asking for more generations extends a run.
-_NOT_HASHED = ("data_dir", "device", "num_workers", "generations")
+
+class ConfigError(ValueError):
+    """A configuration value is of the wrong type, out of range, or unknown; the message names it."""
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return (isinstance(v, (int, float)) and not isinstance(v, bool)) and math.isfinite(v)
+
+
+def _check(owner: str, name: str, value: Any, ok: bool, why: str) -> None:
+    if not ok:
+        raise ConfigError(f"invalid {owner}{name}={value!r}: {why}")
+
+
+def _from_dict(cls, d: Any, owner: str = ""):
+    if not isinstance(d, dict):
+        raise ConfigError(f"invalid {owner.rstrip('.') or 'configuration'}: expected a mapping of fields, got {d!r}")
+    known = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(d) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown {owner}field(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    return cls(**d)
+
+
+def _non_default(obj) -> dict[str, Any]:
+    """The fields of a dataclass that differ from their defaults (tuples as lists, as YAML and JSON write them)."""
+    out = {}
+    for f in dataclasses.fields(obj):
+        v = getattr(obj, f.name)
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        if v != default:
+            out[f.name] = list(v) if isinstance(v, tuple) else v
+    return out
+
+
+# ------------------------------------------------------------------------------------------- detection
+@dataclass(frozen=True)
+class DetectionConfig:
+    """The detector's knobs (paper 2's task, ``tasks/detection``); defaults are DetectNet's."""
+
+    image_size: int | tuple[int, int] | None = None  # None -> 160 (pennfudan), (240, 320) (parse27k), 96 (scenes)
+    width: int = 16  # DetectNet width w
+    stride: int = 16  # 8 or 16: output grid spacing in pixels
+    score_threshold: float = 0.5  # coverage threshold for a detection
+    box_scale: float = 32.0
+    cover_scale: float = 0.4
+    box_weight: float = 1.0
+    pos_weight: float = 2.0  # weight of covered cells in the coverage BCE (positives are ~3% of cells)
+    augment: bool = True  # flip + brightness/contrast jitter on the training batches
+    optimizer: str = "adam"  # adam (DetectNet in DIGITS; lr ~1e-3) | sgd (+ momentum)
+    eval_batch_size: int = 16
+    synthetic_train: int = 256  # synthetic_scenes sizes
+    synthetic_test: int = 64
+    fps_threads: int = 1  # CPU threads for the per-generation speed measurement
+    fps_repetitions: int = 30  # timed passes (fp32) after 5 warm-up passes; medians are reported
+    fps_half_repetitions: int = 5  # timed passes in float16 / bfloat16 after 1 warm-up
+
+    def __post_init__(self):
+        if isinstance(self.image_size, list):
+            object.__setattr__(self, "image_size", tuple(self.image_size))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "DetectionConfig":
+        return _from_dict(cls, d, "detection.")
+
+    def image_hw(self, dataset: str) -> tuple[int, int]:
+        size = self.image_size if self.image_size is not None else DEFAULT_IMAGE_SIZE[dataset]
+        return (size, size) if _is_int(size) else tuple(size)
+
+    def validate(self) -> "DetectionConfig":
+        c = lambda name, ok, why: _check("detection.", name, getattr(self, name), ok, why)  # noqa: E731
+        s = self.image_size
+        c("image_size", s is None or (_is_int(s) and s >= 8) or (
+            isinstance(s, tuple) and len(s) == 2 and all(_is_int(v) and v >= 8 for v in s)),
+          "must be None, an integer >= 8 or an [H, W] pair of them")
+        c("stride", self.stride in (8, 16) and _is_int(self.stride), "must be 8 or 16")
+        if s is not None:
+            hw = (s, s) if _is_int(s) else s
+            c("image_size", all(v % self.stride == 0 for v in hw), f"must be a multiple of stride {self.stride}")
+        for name in ("width", "eval_batch_size", "synthetic_train", "synthetic_test", "fps_threads",
+                     "fps_repetitions", "fps_half_repetitions"):
+            c(name, _is_int(getattr(self, name)) and getattr(self, name) >= 1, "must be an integer >= 1")
+        for name in ("box_scale", "pos_weight"):
+            c(name, _is_number(getattr(self, name)) and getattr(self, name) > 0, "must be a number > 0")
+        c("box_weight", _is_number(self.box_weight) and self.box_weight >= 0, "must be a number >= 0")
+        for name in ("score_threshold", "cover_scale"):
+            c(name, _is_number(getattr(self, name)) and 0 < getattr(self, name) <= 1, "must lie in (0, 1]")
+        c("augment", isinstance(self.augment, bool), "must be true or false")
+        c("optimizer", self.optimizer in OPTIMIZERS, f"choose one of {', '.join(OPTIMIZERS)}")
+        return self
+
+
+DEFAULT_IMAGE_SIZE = {"pennfudan": 160, "parse27k": (240, 320), "synthetic_scenes": 96}
+
+# ------------------------------------------------------------------------------------------- evolution
+# Hashed into the run id exactly as the first published runs hashed them (the run ids of committed results
+# must not change). Task options that used to live in a free-form ``extra`` dict are hashed under that key,
+# with only their non-default values (see ``EvolutionConfig.run_id``).
+_HASHED = ("dataset", "model", "epochs", "first_epochs", "lr", "momentum", "weight_decay", "schedule",
+           "batch_size", "seed", "cap", "factor_level", "normaliser", "quantile", "tau", "granularity", "fp16",
+           "inherit", "train_subset", "test_subset")
 _FLOAT_FIELDS = ("epochs", "first_epochs", "lr", "momentum", "weight_decay", "cap", "quantile", "tau")
+_NOT_HASHED = ("generations", "data_dir", "device", "num_workers", "download", "threads")
 
 
 @dataclass
 class EvolutionConfig:
-    """Every knob of an evolution. See the book's method page for what each one means."""
+    """Every knob of an evolution. The book's method page says what each one means."""
 
     dataset: str = "mnist"
     model: str = "lenet5"
@@ -54,88 +168,113 @@ class EvolutionConfig:
     granularity: str = "kernel"  # what a synaptic cluster is
     fp16: bool = False  # paper 2: restrict weights to fp16 after each generation's training
     inherit: bool = True  # offspring keeps its parent's surviving weights (False: re-initialise them)
-    data_dir: str | None = None
-    train_subset: int | None = None  # declared reduced budget: first N training examples
+    data_dir: str | None = None  # None -> EVOSYNTH_DATA (tasks/data_dir.py)
+    train_subset: int | None = None  # declared reduced budget: a fixed seeded sample of N training examples
     test_subset: int | None = None
     num_workers: int = 0
     device: str = "auto"
-    extra: dict[str, Any] = field(default_factory=dict)  # task-specific knobs
+    half_inference: bool = False  # also evaluate each generation in float16 where the device runs it
+    synthetic_shape: tuple[int, int, int] = (1, 28, 28)  # dataset "synthetic": image shape
+    synthetic_size: tuple[int, int] = (512, 256)  # dataset "synthetic": train and test sizes
+    download: bool | None = None  # torchvision downloads allowed (None: EVOSYNTH_DOWNLOAD=1 decides)
+    threads: int | None = None  # torch CPU threads (None: torch's default); recorded in the run
+    detection: DetectionConfig = field(default_factory=DetectionConfig)
+
+    def __post_init__(self):
+        if isinstance(self.detection, dict):
+            self.detection = DetectionConfig.from_dict(self.detection)
+        for name in ("synthetic_shape", "synthetic_size"):
+            if isinstance(getattr(self, name), list):
+                setattr(self, name, tuple(getattr(self, name)))
+
+    @property
+    def task(self) -> str:
+        """``classification`` or ``detection`` (:data:`TASK_OF_DATASET`)."""
+        return TASK_OF_DATASET[self.dataset]
 
     # ------------------------------------------------------------------ validation
     def validate(self) -> "EvolutionConfig":
-        """Raise ``ValueError`` naming the offending parameter; called before any training."""
-
-        def bad(name: str, why: str) -> None:
-            raise ValueError(f"invalid {name}={getattr(self, name)!r}: {why}")
-
-        if self.dataset not in DATASETS:
-            bad("dataset", f"unknown dataset; choose one of {', '.join(DATASETS)}")
-        if self.model not in MODELS:
-            bad("model", f"unknown model; choose one of {', '.join(MODELS)}")
-        if (self.dataset in DETECTION_DATASETS) != (self.model == "detectnet"):
-            bad("model", "detection datasets need model='detectnet' and classification datasets a classifier")
-        if isinstance(self.generations, bool) or not isinstance(self.generations, int) or self.generations < 1:
-            bad("generations", "must be an integer >= 1")
-        for name in ("epochs", "first_epochs"):
+        """Raise :class:`ConfigError` naming the first offending parameter; called before any data is read."""
+        c = lambda name, ok, why: _check("", name, getattr(self, name), ok, why)  # noqa: E731
+        c("dataset", self.dataset in DATASETS, f"unknown dataset; choose one of {', '.join(DATASETS)}")
+        c("model", self.model in MODELS_OF_TASK[self.task],
+          f"a {self.task} dataset needs model {' | '.join(MODELS_OF_TASK[self.task])}")
+        for name, low in (("generations", 1), ("batch_size", 1), ("seed", 0), ("num_workers", 0)):
+            c(name, _is_int(getattr(self, name)) and getattr(self, name) >= low, f"must be an integer >= {low}")
+        for name in ("train_subset", "test_subset", "threads"):
             v = getattr(self, name)
-            if v is not None and (not isinstance(v, (int, float)) or v < 0):
-                bad(name, "must be a number >= 0")
-        if not isinstance(self.cap, (int, float)) or not (0 < self.cap <= 1):
-            bad("cap", "must lie in (0, 1]")
-        if not isinstance(self.tau, (int, float)) or self.tau < 0:
-            bad("tau", "must be >= 0")
-        if self.lr <= 0:
-            bad("lr", "must be > 0")
-        if not (0 <= self.momentum < 1):
-            bad("momentum", "must lie in [0, 1)")
-        if self.weight_decay < 0:
-            bad("weight_decay", "must be >= 0")
-        if not isinstance(self.batch_size, int) or self.batch_size < 1:
-            bad("batch_size", "must be an integer >= 1")
-        if self.normaliser not in NORMALISERS:
-            bad("normaliser", f"choose one of {', '.join(NORMALISERS)}")
-        if not (0 < self.quantile <= 1):
-            bad("quantile", "must lie in (0, 1]")
-        if self.schedule not in SCHEDULES:
-            bad("schedule", f"choose one of {', '.join(SCHEDULES)}")
-        if self.granularity not in GRANULARITIES:
-            bad("granularity", f"choose one of {', '.join(GRANULARITIES)}")
-        if self.factor_level not in FACTOR_LEVELS:
-            bad("factor_level", f"choose one of {', '.join(FACTOR_LEVELS)}")
-        for name in ("train_subset", "test_subset"):
-            v = getattr(self, name)
-            if v is not None and (not isinstance(v, int) or v < 1):
-                bad(name, "must be None or an integer >= 1")
+            c(name, v is None or (_is_int(v) and v >= 1), "must be null or an integer >= 1")
+        c("epochs", _is_number(self.epochs) and self.epochs >= 0, "must be a number >= 0")
+        c("first_epochs", self.first_epochs is None or (_is_number(self.first_epochs) and self.first_epochs >= 0),
+          "must be null or a number >= 0")
+        first = self.epochs if self.first_epochs is None else self.first_epochs
+        if first == 0:
+            c("first_epochs" if self.first_epochs is not None else "epochs", False,
+              "the ancestor (generation 1) must train: must be > 0")
+        c("epochs", self.generations == 1 or self.epochs > 0, "every offspring must train: must be > 0")
+        c("lr", _is_number(self.lr) and self.lr > 0, "must be a number > 0")
+        c("momentum", _is_number(self.momentum) and 0 <= self.momentum < 1, "must be a number in [0, 1)")
+        c("weight_decay", _is_number(self.weight_decay) and self.weight_decay >= 0, "must be a number >= 0")
+        c("cap", _is_number(self.cap) and 0 < self.cap <= 1, "must be a number in (0, 1]")
+        c("quantile", _is_number(self.quantile) and 0 < self.quantile <= 1, "must be a number in (0, 1]")
+        c("tau", _is_number(self.tau) and self.tau >= 0, "must be a number >= 0")
+        for name, choices in (("schedule", SCHEDULES), ("normaliser", NORMALISERS),
+                              ("granularity", GRANULARITIES), ("factor_level", FACTOR_LEVELS)):
+            c(name, getattr(self, name) in choices, f"choose one of {', '.join(choices)}")
+        for name in ("fp16", "inherit", "half_inference"):
+            c(name, isinstance(getattr(self, name), bool), "must be true or false")
+        c("download", self.download is None or isinstance(self.download, bool), "must be null, true or false")
+        c("data_dir", self.data_dir is None or isinstance(self.data_dir, str), "must be null or a path")
+        c("device", isinstance(self.device, str) and (self.device in ("auto", "cpu", "cuda", "mps")
+                                                      or self.device.startswith("cuda:")),
+          "choose auto, cpu, cuda or cuda:N")
+        c("synthetic_shape", isinstance(self.synthetic_shape, tuple) and len(self.synthetic_shape) == 3
+          and all(_is_int(v) and v >= 1 for v in self.synthetic_shape), "must be [C, H, W], positive integers")
+        c("synthetic_size", isinstance(self.synthetic_size, tuple) and len(self.synthetic_size) == 2
+          and all(_is_int(v) and v >= 1 for v in self.synthetic_size), "must be [train, test], positive integers")
+        c("detection", isinstance(self.detection, DetectionConfig), "must be a mapping of detection fields")
+        if self.task != "detection" and _non_default(self.detection):
+            c("detection", False, f"detection options apply only to detection datasets, not {self.dataset}")
+        self.detection.validate()
         return self
 
     # ------------------------------------------------------------------ (de)serialisation
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        d["detection"] = _non_default(self.detection)
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "EvolutionConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"unknown configuration field(s): {', '.join(unknown)}")
-        return cls(**d)
+        return _from_dict(cls, d)
+
+    def to_yaml_text(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
 
     def to_yaml(self, path: str | Path) -> None:
-        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
+        Path(path).write_text(self.to_yaml_text())
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "EvolutionConfig":
-        d = yaml.safe_load(Path(path).read_text()) or {}
-        return cls.from_dict(d)
+        return cls.from_dict(yaml.safe_load(Path(path).read_text()) or {})
 
     def run_id(self) -> str:
-        """Short hash of every field that can change the results."""
-        d = {k: v for k, v in self.to_dict().items() if k not in _NOT_HASHED}
+        """``<dataset>-<model>-<12 hex digits>``: a hash of every field that can change the results."""
+        d = {k: getattr(self, k) for k in _HASHED}
         for k in _FLOAT_FIELDS:  # 2 and 2.0 are the same setting
-            if isinstance(d[k], int) and not isinstance(d[k], bool):
+            if _is_int(d[k]):
                 d[k] = float(d[k])
+        extra = _non_default(self.detection)  # the task options, under the keys the first runs hashed them
+        if self.half_inference:
+            extra["half_inference"] = True
+        if self.synthetic_shape != (1, 28, 28):
+            extra["shape"] = list(self.synthetic_shape)
+        if self.synthetic_size != (512, 256):
+            extra["synthetic_size"] = list(self.synthetic_size)
+        d["extra"] = extra
         blob = json.dumps(d, sort_keys=True, default=str).encode()
         return f"{self.dataset}-{self.model}-{hashlib.sha256(blob).hexdigest()[:12]}"
 
     def replace(self, **changes: Any) -> "EvolutionConfig":
         return dataclasses.replace(self, **changes)
+

@@ -14,11 +14,12 @@
 # # One evolution
 #
 # Evolutionary synthesis of one ancestor network over successive generations
-# (`evosynth_lib.evolution.evolve`): each generation is synthesised from its parent's
+# (`evosynth_lib.run.evolve.evolve`): each generation is synthesised from its parent's
 # synaptic-cluster-driven genetic encoding under the environmental factor (at most `cap` of the
 # parent's synapses), then trained. The parameters below are this page's profile
-# (`profiles/<profile>/<page>.yaml`); the run is published in `results/<profile>/<name>/` and reused
-# on later builds with the same parameters.
+# (`profiles/<profile>/<page>.yaml`); the run of each seed of `seeds` is published in
+# `results/<profile>/<name>/` (the first seed) or `results/<profile>/<name>-seed<k>/` and reused on later
+# builds with the same parameters.
 
 # %% tags=["parameters", "remove-cell"]
 # book parameters
@@ -28,7 +29,8 @@ page = None  # this page's name in the profile (for the "how to run it" command)
 runs_dir = "runs"  # the run store (relative to the repository root)
 results_dir = "results"  # the published results
 retrain = False  # True: delete the published results and the run first, then train again
-# EvolutionConfig fields (see evosynth_lib/config.py)
+seeds = [0]  # one evolution per seed (the first is shown in full; all of them in the spread over seeds)
+# EvolutionConfig fields (see evosynth_lib/config.py), but the seed
 dataset = "synthetic"
 model = "lenet5"
 generations = 2
@@ -39,11 +41,10 @@ momentum = 0.9
 weight_decay = 5e-4
 schedule = "cosine"
 batch_size = 64
-seed = 0
 cap = 0.8
 factor_level = "synapse"
-normaliser = "max"
-quantile = 0.5
+normaliser = "quantile"
+quantile = 0.75
 tau = 0.0
 granularity = "kernel"
 fp16 = False
@@ -53,17 +54,32 @@ train_subset = None
 test_subset = None
 num_workers = 0
 device = "auto"
-extra = {}
+half_inference = False
+synthetic_shape = [1, 28, 28]
+synthetic_size = [512, 256]
+download = None
+threads = None
+detection = {}
+_declared = set(dir())
 
-# %%
+# %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
 
-from evosynth_lib import report
+from evosynth_lib.book import display, plots, results, tables
+from evosynth_lib.book.names import display_name
+from evosynth_lib.book.parameters import check_parameters
 
-config = report.config_from_parameters(globals())
-name = name or config.dataset
-result = report.ensure_results(config, profile, name, runs_dir, results_dir, retrain=retrain, page=page)
-report.show(result)
+check_parameters(globals(), _declared)
+
+# %%
+name = name or dataset
+runs = {}
+for seed in seeds:
+    config = results.config_from_parameters(globals(), seed=seed)
+    runs[seed] = results.ensure_results(config, profile, results.seed_run_name(name, seeds, seed), runs_dir,
+                                        results_dir, retrain=retrain, page=page)
+result = runs[seeds[0]]
+display.show(result)
 
 # %% [markdown]
 # ## Generations
@@ -75,35 +91,49 @@ report.show(result)
 # cluster efficiencies, FLOPs, timings, commit) is in the published `generations.csv`.
 
 # %%
-if isinstance(result, report.Published):
-    report.show(report.summary_table(result.generations))
+if isinstance(result, results.Published):
+    display.show(tables.summary_table(result.generations))
 else:
-    report.show(f"No generations: {report.display_name(name)} was not run (see above).")
+    display.show(f"No generations: {display_name(name)} was not run (see above).")
 
 # %% [markdown]
 # ## Accuracy vs architectural efficiency
 
-# %%
-if isinstance(result, report.Published):
+# %% tags=["hide-input"]
+if isinstance(result, results.Published):
     metric = "accuracy" if "accuracy" in result.generations else "precision"
     fig, ax = plt.subplots(figsize=(6, 4))
-    report.plot_accuracy_vs_efficiency(ax, result, paper_dataset=config.dataset, metric=metric,
-                                       label=f"ours ({report.display_name(config.dataset)})")
-    ax.set_title(f"{report.display_name(config.dataset)}: {metric} vs architectural efficiency")
+    plots.plot_accuracy_vs_efficiency(ax, result, paper_dataset=dataset, metric=metric,
+                                      label=f"ours ({display_name(dataset)})")
+    ax.set_title(f"{display_name(dataset)}: {metric} vs architectural efficiency")
     plt.show()
 else:
-    report.show(f"No plot: {report.display_name(name)} was not run (see above).")
+    display.show(f"No plot: {display_name(name)} was not run (see above).")
+
+# %% [markdown]
+# ## Spread over seeds
+#
+# The same evolution with every seed of `seeds` (the seed drives the initial weights, the data order, the
+# augmentation and every draw of the genetic encoding; everything else is equal).
+
+# %%
+seeded = [r for r in runs.values() if isinstance(r, results.Published)]
+if len(seeded) > 1:
+    metrics = ["accuracy"] if "accuracy" in seeded[0].generations else ["precision", "recall"]
+    display.show(tables.spread_over_seeds(seeded, ["architectural_efficiency", *metrics]))
+else:
+    display.show(f"One seed only (`seeds = {seeds}`).")
 
 # %% [markdown]
 # ## Measured speed (classification runs)
 #
 # The paper reports *potential* speed-ups (cluster efficiency). Here every generation's masked network and
-# its compacted version (`compaction.compact`: dead channels physically removed, same outputs) are timed
-# on this machine's CPU (`speed.measure_run_speed`: 1 thread, medians of 30 passes at batch 1 and of 10
-# at batch 64, after 3 warm-up passes); the speed-up is relative to generation 1's dense network. Measured once from
-# the run's checkpoints and published as `speed.csv` beside the metrics.
+# its compacted version (`core.compaction.compact`: dead channels physically removed, same outputs) are timed
+# on this machine's CPU (`run.measure.measure_run_speed`: 1 thread, medians of 30 passes at batch 1 and of 10
+# at batch 64, after 3 warm-up passes); the speed-up is relative to generation 1's dense network. Measured once
+# from the run's checkpoints and published as `speed.csv` beside the metrics.
 
 # %%
-if isinstance(result, report.Published) and "accuracy" in result.generations:
-    speed = report.ensure_speed(result, runs_dir)
-    report.show(report.speedup_table(result) if not isinstance(speed, str) else speed)
+if isinstance(result, results.Published) and "accuracy" in result.generations:
+    speed = results.ensure_speed(result, runs_dir)
+    display.show(tables.speedup_table(result) if not isinstance(speed, str) else speed)

@@ -41,25 +41,29 @@ readings = {
     "mean": {"normaliser": "mean", "tau": 0.0},
     "max-tau": {"normaliser": "max", "tau": 0.01},
 }
+_declared = set(dir())
 
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from evosynth_lib import paper, report
-from evosynth_lib.config import EvolutionConfig
+from evosynth_lib import EvolutionConfig
+from evosynth_lib.book import display, names, paper, results, studies, tables
+from evosynth_lib.book.parameters import check_parameters
+
+check_parameters(globals(), _declared)
 
 page = "normalisation"
-results = {}
+found = {}
 for key, change in readings.items():
     config = EvolutionConfig.from_dict({**base, **change})
-    print(f"== {key}: {report.reading_label(config.to_dict())}")
-    results[key] = report.ensure_results(config, profile, f"normalisation/{key}", runs_dir, results_dir,
+    print(f"== {key}: {studies.reading_label(config.to_dict())}")
+    found[key] = results.ensure_results(config, profile, f"normalisation/{key}", runs_dir, results_dir,
                                          retrain=retrain, page=page)
-done = {k: r for k, r in results.items() if isinstance(r, report.Published)}
-for key, r in results.items():
-    if isinstance(r, report.NotRun):
-        report.show(r.markdown(f"Reading `{key}`"))
+done = {k: r for k, r in found.items() if isinstance(r, results.Published)}
+for key, r in found.items():
+    if isinstance(r, results.NotRun):
+        display.show(r.markdown(f"Reading `{key}`"))
 
 # %% [markdown]
 # ## Retention and accuracy per generation
@@ -74,15 +78,15 @@ ref = paper.table1_frame(paper_dataset)
 for key, r in done.items():
     df = r.generations
     metric = "accuracy" if "accuracy" in df else "precision"
-    label = f"{key}: {report.reading_label(r.config)}"
+    label = f"{key}: {studies.reading_label(r.config)}"
     ax1.plot(df["generation"], 1 / df["architectural_efficiency"], "o-", label=label)
     ax2.plot(df["generation"], df[metric], "o-", label=label)
 gens = range(1, int(max([ref["generation"].max()] + [r.generations["generation"].max() for r in done.values()])) + 1)
 ax1.plot(list(gens), [base.get("cap", paper.CAP) ** (g - 1) for g in gens], ":", color="grey", label="cap compounded")
 ax1.plot(ref["generation"], 1 / ref["architectural_efficiency"], "s--", color="black",
-         label=f"paper, Table 1 ({report.display_name(paper_dataset)})")
+         label=f"paper, Table 1 ({names.display_name(paper_dataset)})")
 ax2.plot(ref["generation"], ref["accuracy"], "s--", color="black",
-         label=f"paper, Table 1 ({report.display_name(paper_dataset)})")
+         label=f"paper, Table 1 ({names.display_name(paper_dataset)})")
 ax1.set_yscale("log")
 ax1.set_xlabel("generation")
 ax1.set_ylabel("synapses / ancestor synapses (log)")
@@ -99,36 +103,36 @@ plt.show()
 
 # %%
 if done:
-    per_gen = {f"{k}: {report.reading_label(r.config)}": report.retention(r.generations) for k, r in done.items()}
-    report.show(pd.DataFrame(per_gen).rename_axis("generation").dropna(how="all").round(3))
-    summary = report.retention_summary(done, paper_dataset)
-    report.show(summary.round(4))
+    per_gen = {f"{k}: {studies.reading_label(r.config)}": tables.retention(r.generations) for k, r in done.items()}
+    display.show(pd.DataFrame(per_gen).rename_axis("generation").dropna(how="all").round(3))
+    summary = studies.retention_summary(done, paper_dataset)
+    display.show(summary.round(4))
 else:
     summary = None
-    report.show("No reading was run (see above).")
+    display.show("No reading was run (see above).")
 
 # %% [markdown]
 # ## Conclusion
 
 # %%
 target = paper.table1_retention(paper_dataset)
-book = report.load_published(profile, book_run, results_dir)
-if isinstance(book, report.Published):
-    used = report.reading_label(book.config)
+book = results.load_published(profile, book_run, results_dir)
+if isinstance(book, results.Published):
+    used = studies.reading_label(book.config)
     used_from = f"the published run `{book_run}` of profile `{profile}`"
 else:
-    used = report.reading_label(EvolutionConfig().to_dict())
+    used = studies.reading_label(EvolutionConfig().to_dict())
     used_from = "the library's defaults (`EvolutionConfig`), as no run `{}` is published for profile `{}`".format(
         book_run, profile)
-best = report.closest_reading(summary) if summary is not None else None
+best = studies.closest_reading(summary) if summary is not None else None
 lines = [f"Table 1 implies that {target:.3f} of the synapses are kept per generation on "
-         f"{report.display_name(paper_dataset)} (geometric mean, generations 1 to "
+         f"{names.display_name(paper_dataset)} (geometric mean, generations 1 to "
          f"{int(paper.table1_frame(paper_dataset)['generation'].max())})."]
 if best is None:
     lines.append("No reading was run on this profile, so none can be compared.")
 else:
     row = summary.loc[best]
-    lines.append(f"Of the readings run here on {report.display_name(base.get('dataset', 'mnist'))} "
+    lines.append(f"Of the readings run here on {names.display_name(base.get('dataset', 'mnist'))} "
                  f"({int(row['generations'])} generations), **{best}** ({row['reading']}) is the closest: "
                  f"{row['retention per generation']:.3f} kept per generation.")
 lines.append(f"The other pages use **{used}** (from {used_from}).")
@@ -136,4 +140,4 @@ if best is not None:
     same = summary.loc[best, "reading"] == used
     lines.append("That is the closest reading found here." if same else
                  "That is not the closest reading found here: see the table above for how far each one lies.")
-report.show(" ".join(lines))
+display.show(" ".join(lines))

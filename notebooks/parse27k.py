@@ -29,45 +29,49 @@ runs_dir = "runs"  # the run store (checkpoints), needed only to measure speed w
 run = "parse27k"  # results/<profile>/<run>/ holds our fp16 detection evolution
 ablations = {}  # other published runs of the same detector to compare with: {run name: what differs}
 seed_runs = []  # published runs that repeat `run` with other seeds (the spread over seeds)
+_declared = set(dir())
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from evosynth_lib import paper, report
+from evosynth_lib.book import display, names, paper, plots, results, tables
+from evosynth_lib.book.parameters import check_parameters
+
+check_parameters(globals(), _declared)
 
 ref = paper.PARSE27K
-result = report.load_published(profile, run, results_dir)
-if isinstance(result, report.Published):
+result = results.load_published(profile, run, results_dir)
+if isinstance(result, results.Published):
     df = result.generations.sort_values("generation")
-    stand_in = report.display_name(result.dataset)
-    report.show(f"Stand-in dataset: **{stand_in}** (the paper: {ref['dataset']}); "
+    stand_in = names.display_name(result.dataset)
+    display.show(f"Stand-in dataset: **{stand_in}** (the paper: {ref['dataset']}); "
                 f"fp16 restriction: **{result.config.get('fp16')}**.")
-    report.show(result)
+    display.show(result)
     # Speed: the evolution times every generation as it finishes, while other work may share the
     # machine; the figure uses a re-measurement of all generations from their checkpoints in one sitting
     # after the evolution (speed.csv; the in-loop numbers stay in generations.csv).
-    speed = report.ensure_speed(result, runs_dir)
+    speed = results.ensure_speed(result, runs_dir)
     if isinstance(speed, str):
-        report.show(speed + " Figure 2 shows the speeds timed during the evolution.")
+        display.show(speed + " Figure 2 shows the speeds timed during the evolution.")
     else:
-        cols = {"fps_masked_b1": "fps_masked", "fps_compact_b1": "fps_compact", "fps_compact_fp16_b1": "fps_half",
-                "fps_compact_bf16_b1": "fps_bf16"}
-        df = df.drop(columns=[c for c in cols.values() if c in df]).merge(
-            speed[["generation", *cols]].rename(columns=cols), on="generation", how="left")
-        report.show(f"Speed re-measured from the checkpoints after the evolution (not while training): batch 1, "
+        cols = ["fps_masked_b1", "fps_compact_b1", "fps_compact_fp16_b1", "fps_compact_bf16_b1"]
+        df = df.drop(columns=[c for c in cols if c in df]).merge(speed[["generation", *cols]], on="generation",
+                                                                  how="left")
+        display.show(f"Speed re-measured from the checkpoints after the evolution (not while training): batch 1, "
                     f"{int(speed['threads'].iloc[0])} CPU thread(s), median of {int(speed['repetitions'].iloc[0])} "
                     f"passes after 3 warm-up passes (half precision: 3 passes after 1), device `{speed['device'].iloc[0]}`.")
-    report.show(report.summary_table(df))
+    display.show(tables.summary_table(df))
 else:
     df, stand_in = None, "Penn-Fudan"
-    report.show(result.markdown(f"The {ref['dataset']} reproduction on its stand-in ({stand_in})"))
+    display.show(result.markdown(f"The {ref['dataset']} reproduction on its stand-in ({stand_in})"))
 
 # %% [markdown]
 # ## Figure 2: inference speed and synapses per generation
 #
-# Frames per second of the evolved detector (`fps_masked`: the masked full network, `fps_compact`: the
-# network with dead filters removed by `compaction.compact`, `fps_half` / `fps_bf16`: the compact network
+# Frames per second of the evolved detector at batch 1 (`fps_masked_b1`: the masked full network,
+# `fps_compact_b1`: the network with dead filters removed by `core.compaction.compact`,
+# `fps_compact_fp16_b1` / `fps_compact_bf16_b1`: the compact network
 # in float16 / bfloat16; on this CPU both run, but far slower than float32 - there is no fast
 # half-precision path on it, unlike the paper's Jetson TX1 with TensorRT) and its live synapses. The paper's end points (7 and 37 fps; ten times fewer
 # synapses at generation 13) are drawn in black.
@@ -79,7 +83,7 @@ ax1.plot([1, last], [ref["fps_first"], ref["fps_last"]], "s--", color="black",
          label=f"paper ({ref['dataset']}, {ref['hardware']})")
 ax2.plot([1, last], [1.0, 1.0 / ref["synapse_reduction"]], "s--", color="black", label=f"paper ({ref['dataset']})")
 if df is not None:
-    fps = [c for c in ("fps_masked", "fps_compact", "fps_half", "fps_bf16") if c in df and df[c].notna().any()]
+    fps = [c for c in ("fps_masked_b1", "fps_compact_b1", "fps_compact_fp16_b1", "fps_compact_bf16_b1") if c in df and df[c].notna().any()]
     for col in fps:
         ax1.plot(df["generation"], df[col], "o-", label=f"ours ({stand_in}): {col}")
     if not fps:
@@ -139,13 +143,13 @@ if df is not None:
         "precision change": (f"about {ref['precision_change']:+.0%}", f"{final['precision'] - first['precision']:+.1%}"),
         "recall change": (f"about {ref['recall_change']:+.0%}", f"{final['recall'] - first['recall']:+.1%}"),
     }
-    for col in ("fps_compact", "fps_masked", "fps_half", "fps_bf16"):
+    for col in ("fps_compact_b1", "fps_masked_b1", "fps_compact_fp16_b1", "fps_compact_bf16_b1"):
         if col in df and df[col].notna().all():
             rows[f"fps ({col}) first -> last"] = (f"{ref['fps_first']:.0f} -> {ref['fps_last']:.0f}",
                                                    f"{first[col]:.1f} -> {final[col]:.1f}")
-    report.show(pd.DataFrame(rows, index=[f"paper ({ref['dataset']})", f"ours ({stand_in})"]).T)
+    display.show(pd.DataFrame(rows, index=[f"paper ({ref['dataset']})", f"ours ({stand_in})"]).T)
 else:
-    report.show(f"No end points: the run on {stand_in} was not made (see above).")
+    display.show(f"No end points: the run on {stand_in} was not made (see above).")
 
 # %% [markdown]
 # ## Spread over seeds
@@ -155,15 +159,15 @@ else:
 # table gives, per generation, the mean and the range over seeds.
 
 # %% tags=["hide-input"]
-seeded = [result] + [report.load_published(profile, n, results_dir) for n in seed_runs] if df is not None else []
-seeded = [r for r in seeded if isinstance(r, report.Published)]
+seeded = [result] + [results.load_published(profile, n, results_dir) for n in seed_runs] if df is not None else []
+seeded = [r for r in seeded if isinstance(r, results.Published)]
 if len(seeded) > 1:
-    report.plot_detection_runs({f"seed {r.config.get('seed')}": r.generations for r in seeded},
+    plots.plot_detection_runs({f"seed {r.config.get('seed')}": r.generations for r in seeded},
                                f"{stand_in}, fp16, per seed")
     plt.show()
-    report.show(report.spread_over_seeds(seeded, ["architectural_efficiency", "precision", "recall"]))
+    display.show(tables.spread_over_seeds(seeded, ["architectural_efficiency", "precision", "recall"]))
 else:
-    report.show(f"One seed only in profile `{profile}`.")
+    display.show(f"One seed only in profile `{profile}`.")
 
 # %% [markdown]
 # ## Ablation: how fast the reading prunes
@@ -173,14 +177,14 @@ else:
 # reduction; a reading that prunes faster shows where this small detector breaks.
 
 # %% tags=["hide-input"]
-others = {name: report.load_published(profile, name, results_dir) for name in ablations}
-others = {name: r for name, r in others.items() if isinstance(r, report.Published)}
+others = {name: results.load_published(profile, name, results_dir) for name in ablations}
+others = {name: r for name, r in others.items() if isinstance(r, results.Published)}
 if df is not None and others:
     series = {f"{run} (published above)": df, **{f"{n}: {ablations[n]}": r.generations for n, r in others.items()}}
-    report.plot_detection_runs(series, f"{stand_in}, fp16")
+    plots.plot_detection_runs(series, f"{stand_in}, fp16")
     plt.show()
     for n, r in others.items():
-        report.show(r)
-        report.show(report.summary_table(r.generations))
+        display.show(r)
+        display.show(tables.summary_table(r.generations))
 else:
-    report.show("No ablation runs in this profile.")
+    display.show("No ablation runs in this profile.")

@@ -26,40 +26,45 @@
 profile = "smoke"
 results_dir = "results"
 run_log = "book/notebooks/run_log.json"
+_declared = set(dir())
 
 # %%
 import json
 
-from evosynth_lib import report
+from evosynth_lib.book import display, studies
+from evosynth_lib.run import provenance
+from evosynth_lib.book.parameters import check_parameters
 
-log = report.load_run_log(run_log)
+check_parameters(globals(), _declared)
+
+log = studies.load_run_log(run_log)
 if not log:
-    report.show(f"No run log at `{run_log}`: this page was not executed by `python -m evosynth_lib.book`.")
+    display.show(f"No run log at `{run_log}`: this page was not executed by `python -m evosynth_lib.book`.")
 else:
-    report.show(f"Built with `{log.get('command')}` (profile `{log.get('profile')}`) at commit "
+    display.show(f"Built with `{log.get('command')}` (profile `{log.get('profile')}`) at commit "
                 f"`{log.get('commit')}`" + (" with uncommitted changes" if log.get("dirty") else "")
                 + f", started {log.get('started')} (this page is the last one executed).")
     for partial in log.get("partial_runs", []):
-        report.show(f"Then re-ran `{partial['command']}` at commit `{partial.get('commit')}` ({partial.get('started')}).")
+        display.show(f"Then re-ran `{partial['command']}` at commit `{partial.get('commit')}` ({partial.get('started')}).")
 
 # %% [markdown]
 # ## Environment and hardware
 
 # %%
-report.show(f"```json\n{json.dumps(log.get('environment', report.environment_info()), indent=2)}\n```")
+display.show(f"```json\n{json.dumps(log.get('environment', provenance.environment_info()), indent=2)}\n```")
 
 # %% [markdown]
 # ## Pages: duration and parameters
 
 # %%
-report.show(report.run_log_table(log))
+display.show(studies.run_log_table(log))
 for page, entry in log.get("pages", {}).items():
-    report.show(f"**{page}** (`{entry.get('source')}`, {entry.get('duration_s')} s): "
+    display.show(f"**{page}** (`{entry.get('source')}`, {entry.get('duration_s')} s): "
                 f"`{json.dumps(entry.get('parameters', {}), sort_keys=True)}`")
 
 # %% [markdown]
 # ## Published runs read by this book
 
 # %%
-table = report.results_table(profile, results_dir)
-report.show(table if len(table) else f"No results are published for profile `{profile}`.")
+table = studies.results_table(profile, results_dir)
+display.show(table if len(table) else f"No results are published for profile `{profile}`.")

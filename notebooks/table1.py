@@ -27,26 +27,30 @@ results_dir = "results"
 runs = {"mnist": "mnist", "stl10": "stl10", "cifar10": "cifar10"}
 # runs that repeat a dataset's run with other seeds (the spread over seeds); names under results/<profile>/
 seed_runs = {"mnist": ["mnist"]}
+_declared = set(dir())
 
 # %%
 import matplotlib.pyplot as plt
 
-from evosynth_lib import paper, report
+from evosynth_lib.book import display, names, paper, plots, results, tables
+from evosynth_lib.book.parameters import check_parameters
 
-ours = {d: report.load_published(profile, runs[d], results_dir) for d in paper.TABLE1}
+check_parameters(globals(), _declared)
+
+ours = {d: results.load_published(profile, runs[d], results_dir) for d in paper.TABLE1}
 
 # %% [markdown]
 # ## MNIST (LeNet-5)
 
 # %%
-report.show_comparison("mnist", ours["mnist"], report.table1_side_by_side)
+display.show_comparison("mnist", ours["mnist"], tables.table1_side_by_side)
 
 # %% [markdown]
 # Every generation of our MNIST run (the paper reports only the generations above):
 
 # %%
-if isinstance(ours["mnist"], report.Published):
-    report.show(report.table1_all_generations("mnist", ours["mnist"]))
+if isinstance(ours["mnist"], results.Published):
+    display.show(tables.table1_all_generations("mnist", ours["mnist"]))
 
 # %% [markdown]
 # ### Spread over seeds
@@ -55,34 +59,34 @@ if isinstance(ours["mnist"], report.Published):
 # initial weights, the data order, the augmentation and every draw of the genetic encoding).
 
 # %% tags=["hide-input"]
-seeded = [report.load_published(profile, n, results_dir) for n in seed_runs.get("mnist", [])]
-seeded = [r for r in seeded if isinstance(r, report.Published)]
+seeded = [results.load_published(profile, n, results_dir) for n in seed_runs.get("mnist", [])]
+seeded = [r for r in seeded if isinstance(r, results.Published)]
 if len(seeded) > 1:
-    report.show(report.seed_spread(seeded, "mnist"))
+    display.show(tables.seed_spread(seeded, "mnist"))
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for r in seeded:
-        report.plot_accuracy_vs_efficiency(ax, r, label=f"ours, seed {r.config.get('seed')}")
-    report.plot_accuracy_vs_efficiency(ax, None, paper_dataset="mnist")
+        plots.plot_accuracy_vs_efficiency(ax, r, label=f"ours, seed {r.config.get('seed')}")
+    plots.plot_accuracy_vs_efficiency(ax, None, paper_dataset="mnist")
     ax.set_title("MNIST: every seed of ours, and the paper's run")
     plt.show()
 else:
-    report.show(f"One seed only in profile `{profile}` (seed runs: {seed_runs.get('mnist')}).")
+    display.show(f"One seed only in profile `{profile}` (seed runs: {seed_runs.get('mnist')}).")
 
 # %% [markdown]
 # ## STL-10 (LeNet-5)
 
 # %%
-report.show_comparison("stl10", ours["stl10"], report.table1_side_by_side)
+display.show_comparison("stl10", ours["stl10"], tables.table1_side_by_side)
 
 # %% [markdown]
 # ## CIFAR-10 (AlexNet)
 
 # %%
-report.show_comparison("cifar10", ours["cifar10"], report.table1_side_by_side)
+display.show_comparison("cifar10", ours["cifar10"], tables.table1_side_by_side)
 
 # %%
-if isinstance(ours["cifar10"], report.Published):
-    report.show(report.table1_all_generations("cifar10", ours["cifar10"]))
+if isinstance(ours["cifar10"], results.Published):
+    display.show(tables.table1_all_generations("cifar10", ours["cifar10"]))
 
 # %% [markdown]
 # ## Accuracy vs architectural efficiency
@@ -94,10 +98,10 @@ if isinstance(ours["cifar10"], report.Published):
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
 for ax, dataset in zip(axes, paper.TABLE1):
     run = ours[dataset]
-    published = run if isinstance(run, report.Published) else None
-    label = f"ours ({report.display_name(published.dataset)})" if published else "ours"
-    report.plot_accuracy_vs_efficiency(ax, published, paper_dataset=dataset, label=label)
-    title = report.display_name(dataset) + ("" if published else " (ours: not run)")
+    published = run if isinstance(run, results.Published) else None
+    label = f"ours ({names.display_name(published.dataset)})" if published else "ours"
+    plots.plot_accuracy_vs_efficiency(ax, published, paper_dataset=dataset, label=label)
+    title = names.display_name(dataset) + ("" if published else " (ours: not run)")
     ax.set_title(title)
 fig.tight_layout()
 plt.show()

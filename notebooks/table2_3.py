@@ -26,31 +26,35 @@ profile = "smoke"  # which published results to read: results/<profile>/...
 results_dir = "results"
 # the paper's dataset -> the name of our run under results/<profile>/ (a stand-in may be declared here)
 runs = {"mnist": "mnist", "stl10": "stl10", "cifar10": "cifar10"}
+_declared = set(dir())
 
 # %%
 import matplotlib.pyplot as plt
 
-from evosynth_lib import paper, report
+from evosynth_lib.book import display, names, paper, plots, results, tables
+from evosynth_lib.book.parameters import check_parameters
 
-ours = {d: report.load_published(profile, runs[d], results_dir) for d in paper.TABLE2_3}
+check_parameters(globals(), _declared)
+
+ours = {d: results.load_published(profile, runs[d], results_dir) for d in paper.TABLE2_3}
 
 # %% [markdown]
 # ## Table 2: MNIST (LeNet-5)
 
 # %%
-report.show_comparison("mnist", ours["mnist"], report.table2_3_side_by_side)
+display.show_comparison("mnist", ours["mnist"], tables.table2_3_side_by_side)
 
 # %% [markdown]
 # ## Table 2: STL-10 (LeNet-5)
 
 # %%
-report.show_comparison("stl10", ours["stl10"], report.table2_3_side_by_side)
+display.show_comparison("stl10", ours["stl10"], tables.table2_3_side_by_side)
 
 # %% [markdown]
 # ## Table 3: CIFAR-10 (AlexNet)
 
 # %%
-report.show_comparison("cifar10", ours["cifar10"], report.table2_3_side_by_side)
+display.show_comparison("cifar10", ours["cifar10"], tables.table2_3_side_by_side)
 
 # %% [markdown]
 # ## Potential vs measured speed-up
@@ -62,9 +66,9 @@ report.show_comparison("cifar10", ours["cifar10"], report.table2_3_side_by_side)
 # %% tags=["hide-input"]
 for dataset in paper.TABLE2_3:
     run = ours[dataset]
-    if isinstance(run, report.Published):
-        report.show(f"**{report.display_name(dataset)}** (ours: {report.display_name(run.dataset)})")
-        report.show(report.speedup_table(run, [1, max(paper.TABLE2_3[dataset])]))
+    if isinstance(run, results.Published):
+        display.show(f"**{names.display_name(dataset)}** (ours: {names.display_name(run.dataset)})")
+        display.show(tables.speedup_table(run, [1, max(paper.TABLE2_3[dataset])]))
 
 # %% [markdown]
 # ## Per layer, at the last reported generation
@@ -76,6 +80,6 @@ fig, axes = plt.subplots(1, 3, figsize=(16, 4.2), gridspec_kw={"width_ratios": [
 for ax, dataset in zip(axes, paper.TABLE2_3):
     run = ours[dataset]
     last = max(paper.TABLE2_3[dataset])
-    report.plot_cluster_bars(ax, dataset, run if isinstance(run, report.Published) else None, last)
+    plots.plot_cluster_bars(ax, dataset, run if isinstance(run, results.Published) else None, last)
 fig.tight_layout()
 plt.show()

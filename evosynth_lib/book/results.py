@@ -1,0 +1,219 @@
+"""The published results the book reads: publish a finished run, load it back, or say why there is none.
+
+Layout (committed, read by the book without retraining)::
+
+    results/<profile>/<name>/generations.csv   one row per generation (run/store.py's, as published)
+    results/<profile>/<name>/config.yaml       the EvolutionConfig of the run
+    results/<profile>/<name>/provenance.json   commits, run id, settings, duration, environment of the run
+    results/<profile>/<name>/speed.csv         speed of every generation, re-measured from the checkpoints
+    results/<profile>/<name>/not_run.json      instead of the above: why it could not run
+
+``<name>`` is the dataset for the main runs (``mnist``, ``stl10``, ``cifar10``; ``<name>-seed<k>`` for the
+other seeds of a profile's ``seeds`` list), ``parse27k`` for the paper-2 reproduction (run on its stand-in) and
+``normalisation/<reading>`` for the normaliser study. Training happens only through :func:`ensure_results`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from ..config import EvolutionConfig
+from ..run import store
+from ..run.evolve import evolve
+from ..run.measure import measure_run_speed
+from ..run.provenance import environment_info, git_state
+from .names import display_name
+from .paths import RESULTS, RUNS, book_command, profiles_dir, relative, resolve
+
+SPEED_CSV = "speed.csv"
+NOT_RUN = "not_run.json"
+PROVENANCE = "provenance.json"
+
+
+@dataclass
+class Published:
+    """One run's published results."""
+
+    name: str
+    path: Path
+    generations: pd.DataFrame
+    config: dict[str, Any]
+    provenance: dict[str, Any]
+
+    @property
+    def dataset(self) -> str:
+        return self.config.get("dataset", self.name)
+
+
+@dataclass
+class NotRun:
+    """A run with no published results: why, and the command that runs it."""
+
+    name: str
+    reason: str
+    command: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def markdown(self, title: str | None = None) -> str:
+        title = title or display_name(self.name)
+        return (f":::{{admonition}} {title}: not run\n:class: warning\n{self.reason}\n\n"
+                f"To run it: `{self.command}`\n:::\n")
+
+
+def results_path(profile: str, name: str, results_dir: str | os.PathLike = RESULTS) -> Path:
+    return resolve(results_dir) / profile / name
+
+
+def load_published(profile: str, name: str, results_dir: str | os.PathLike = RESULTS,
+                   page: str | None = None) -> Published | NotRun:
+    """The published results of ``results/<profile>/<name>``, or a :class:`NotRun` saying why not."""
+    path = results_path(profile, name, results_dir)
+    page = page or f"evolve-{name.replace('/', '-')}"
+    csv = path / store.CSV
+    if csv.is_file():
+        config = yaml.safe_load((path / store.CONFIG).read_text()) if (path / store.CONFIG).is_file() else {}
+        prov = json.loads((path / PROVENANCE).read_text()) if (path / PROVENANCE).is_file() else {}
+        return Published(name, path, pd.read_csv(csv), config or {}, prov)
+    if (path / NOT_RUN).is_file():
+        d = json.loads((path / NOT_RUN).read_text())
+        return NotRun(name, d.get("reason", "not run"), d.get("command", book_command(profile, page)), d)
+    rel = relative(path)
+    if (profiles_dir() / profile / f"{page}.yaml").is_file():
+        reason = f"No results are published in `{rel}` yet: the page `{page}` of profile `{profile}` has not been run."
+        return NotRun(name, reason, book_command(profile, page))
+    reason = f"Profile `{profile}` has no run for this (no `profiles/{profile}/{page}.yaml`), so `{rel}` is empty."
+    others = sorted(p.parent.name for p in profiles_dir().glob(f"*/{page}.yaml"))
+    if others:
+        reason += f" Profile(s) {', '.join(f'`{o}`' for o in others)} run it."
+        return NotRun(name, reason, book_command("paper" if "paper" in others else others[0], page))
+    return NotRun(name, reason, book_command(profile, page))
+
+
+def record_not_run(profile: str, name: str, reason: str, command: str,
+                   results_dir: str | os.PathLike = RESULTS) -> NotRun:
+    """Publish *why* a run could not happen (e.g. its data is missing), replacing older results."""
+    path = results_path(profile, name, results_dir)
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    d = {"reason": reason, "command": command, "date": time.strftime("%Y-%m-%d %H:%M:%S"), **git_state()}
+    (path / NOT_RUN).write_text(json.dumps(d, indent=2) + "\n")
+    return NotRun(name, reason, command, d)
+
+
+def publish(run_dir: str | os.PathLike, results_dir: str | os.PathLike, config: EvolutionConfig | None = None,
+            extra: dict[str, Any] | None = None) -> Path:
+    """Copy a finished run's per-generation metrics, config and provenance into ``results_dir``."""
+    run = store.open_run(run_dir)
+    out = resolve(results_dir)
+    df = pd.DataFrame(run.rows())
+    config = config or EvolutionConfig.from_yaml(run.path / store.CONFIG)
+    df = df[df["generation"] <= config.generations]  # a longer run of the same config: the requested part
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    df.to_csv(out / store.CSV, index=False)
+    config.to_yaml(out / store.CONFIG)
+    wall = float(df["wall_time_s"].sum()) if "wall_time_s" in df else None
+    run_env = run.path / store.ENVIRONMENT
+    prov = {
+        **git_state(),  # the code that published (copied) the results
+        "run_commits": sorted({str(c) for c in df["commit"]}) if "commit" in df else [],  # the code that computed them
+        "run_settings": run.settings,  # threads, device: what else changes the bits
+        "run_environment": json.loads(run_env.read_text()) if run_env.exists() else None,
+        "run_id": config.run_id(),
+        "run_dir": str(relative(run.path)),
+        "generations": int(len(df)),
+        "wall_time_s": wall,
+        "published": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "environment": environment_info(),
+        **(extra or {}),
+    }
+    (out / PROVENANCE).write_text(json.dumps(prov, indent=2, default=str) + "\n")
+    return out
+
+
+def ensure_speed(result: Published, runs_dir: str | os.PathLike = RUNS, remeasure: bool = False):
+    """Measured inference speed of every generation of a published run (``speed.csv``).
+
+    Measured once from the run's checkpoints (:func:`~evosynth_lib.run.measure.measure_run_speed`) and
+    published beside the metrics; later builds reuse it. Returns the DataFrame, or a sentence saying why not.
+    """
+    out = Path(result.path) / SPEED_CSV
+    if out.exists() and not remeasure:
+        return pd.read_csv(out)
+    run_dir = resolve(runs_dir) / str(result.provenance.get("run_id"))
+    if not (run_dir / store.MANIFEST).exists():
+        return f"Speed not measured: the run's checkpoints are not in `{relative(run_dir)}`."
+    detection = EvolutionConfig.from_dict(result.config).task == "detection"
+    df = measure_run_speed(run_dir, batch_sizes=(1,) if detection else (1, 64))
+    df = df[df["generation"] <= int(result.generations["generation"].max())]
+    df.to_csv(out, index=False)
+    return df
+
+
+def ensure_results(config: EvolutionConfig, profile: str, name: str | None = None,
+                   runs_dir: str | os.PathLike = RUNS, results_dir: str | os.PathLike = RESULTS,
+                   retrain: bool = False, page: str | None = None) -> Published | NotRun:
+    """Published results of ``config`` under ``results/<profile>/<name>``; trains only when needed.
+
+    - published results whose config has the same run id and generations: reused, nothing is trained;
+    - otherwise ``run.evolve.evolve`` runs (resuming finished generations from ``runs_dir``) and the
+      outcome is published; ``retrain=True`` first deletes both the published results and the run;
+    - data missing (``FileNotFoundError`` from the task): a :class:`NotRun` is published and returned.
+    """
+    config.validate()
+    name = name or config.dataset
+    page = page or f"evolve-{name.replace('/', '-')}"
+    command = book_command(profile, page)
+    out = results_path(profile, name, results_dir)
+    if retrain:
+        for p in (out, store.run_dir_for(config, resolve(runs_dir))):
+            if p.exists():
+                print(f"--retrain: deleting {p}")
+                shutil.rmtree(p)
+    found = load_published(profile, name, results_dir, page)
+    if isinstance(found, Published) and found.config:
+        published = EvolutionConfig.from_dict(found.config)
+        # the run id leaves out the number of generations (a run can be extended): compare it too
+        if (published.run_id() == config.run_id() and published.generations == config.generations
+                and len(found.generations) == config.generations):
+            print(f"{display_name(name)}: reusing the published results in {relative(out)} "
+                  f"(run {config.run_id()}); `{command} --retrain` trains again.")
+            return found
+        print(f"{display_name(name)}: the published results were made with another config; running.")
+    start = time.time()
+    try:
+        run_dir = evolve(config, resolve(runs_dir))
+    except FileNotFoundError as e:  # tasks.data_dir.DataNotFoundError: the dataset is not there
+        print(f"not run: {e}")
+        return record_not_run(profile, name, f"The {display_name(config.dataset)} data was not found: {e}",
+                              command, results_dir)
+    publish(run_dir, out, config, {"profile": profile, "name": name, "page": page, "command": command,
+                                   "book_wall_time_s": round(time.time() - start, 1)})
+    return load_published(profile, name, results_dir, page)
+
+
+def config_from_parameters(namespace: dict[str, Any], seed: int | None = None) -> EvolutionConfig:
+    """An ``EvolutionConfig`` from a notebook's parameters (its globals): every field found there.
+
+    ``seed`` overrides the namespace's (a page with ``seeds = [0, 1, 2]`` makes one configuration per seed)."""
+    names = [f.name for f in dataclasses.fields(EvolutionConfig)]
+    values = {k: namespace[k] for k in names if k in namespace}
+    if seed is not None:
+        values["seed"] = seed
+    return EvolutionConfig.from_dict(values).validate()
+
+
+def seed_run_name(name: str, seeds: list[int], seed: int) -> str:
+    """Where the run of ``seed`` is published: ``name`` for the first seed, ``<name>-seed<k>`` for the others."""
+    return name if seed == seeds[0] else f"{name}-seed{seed}"

@@ -1,0 +1,168 @@
+"""The book's tables: summaries of a run, and the papers' Tables 1-3 beside ours."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .display import fmt
+from .paper import TABLE1, TABLE2_3
+from .results import SPEED_CSV, Published
+
+SUMMARY_COLUMNS = ("generation", "synapses", "architectural_efficiency", "accuracy", "precision", "recall",
+                   "cluster_efficiency", "kept_fraction", "environmental_factor", "fps_masked_b1", "fps_compact_b1",
+                   "fps_compact_fp16_b1", "flops_compact", "wall_time_s")
+
+
+def summary_table(df) -> Any:
+    """The columns of a generations table a reader needs (the full table stays in generations.csv)."""
+    return df[[c for c in SUMMARY_COLUMNS if c in df]].set_index("generation")
+
+
+def generation_row(df, generation: int):
+    """The row of ``df`` for ``generation`` (a Series) or ``None`` when the run did not reach it."""
+    rows = df[df["generation"] == generation]
+    return None if rows.empty else rows.iloc[0]
+
+
+def table1_side_by_side(dataset: str, ours) -> Any:
+    """Table 1 for ``dataset``: paper's (Gen, A-E, ACC) beside ours at the same generations, with differences.
+
+    ``ours``: a :class:`Published` (or its generations DataFrame). Generations our run did not
+    reach say so in their cells.
+    """
+    df = ours.generations if isinstance(ours, Published) else ours
+    last = int(df["generation"].max()) if len(df) else 0
+    rows = []
+    for gen, ae, acc in TABLE1[dataset]:
+        r = generation_row(df, gen)
+        row = {"Gen.": gen, "A-E (paper)": f"{ae:.2f}X", "ACC. (paper)": f"{acc:.4f}"}
+        if r is None:
+            missing = f"not reached (run ends at gen {last})"
+            row.update({"A-E (ours)": missing, "A-E ours/paper": "n/a", "ACC. (ours)": missing, "ΔACC.": "n/a"})
+        else:
+            row.update({
+                "A-E (ours)": fmt(r["architectural_efficiency"], ".2f", "X"),
+                "A-E ours/paper": fmt(r["architectural_efficiency"] / ae, ".2f"),
+                "ACC. (ours)": fmt(r["accuracy"], ".4f"),
+                "ΔACC.": fmt(r["accuracy"] - acc, "+.4f"),
+            })
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("Gen.")[
+        ["A-E (paper)", "A-E (ours)", "A-E ours/paper", "ACC. (paper)", "ACC. (ours)", "ΔACC."]]
+
+
+def table1_all_generations(dataset: str, ours) -> Any:
+    """Every generation of our run (A-E, ACC., synapses, kept fraction), with the paper's values where it reports them."""
+    df = ours.generations if isinstance(ours, Published) else ours
+    reported = {gen: (ae, acc) for gen, ae, acc in TABLE1[dataset]}
+    rows = []
+    for _, r in df.sort_values("generation").iterrows():
+        gen = int(r["generation"])
+        ae, acc = reported.get(gen, (None, None))
+        rows.append({
+            "Gen.": gen,
+            "synapses (ours)": f"{int(r['synapses']):,}",
+            "kept of parent": fmt(r.get("kept_fraction"), ".3f"),
+            "A-E (ours)": fmt(r["architectural_efficiency"], ".2f", "X"),
+            "A-E (paper)": fmt(ae, ".2f", "X") if ae is not None else "—",
+            "ACC. (ours)": fmt(r["accuracy"], ".4f"),
+            "ACC. (paper)": fmt(acc, ".4f") if acc is not None else "—",
+        })
+    return pd.DataFrame(rows).set_index("Gen.")
+
+
+def spread_over_seeds(runs: list[Published], columns: dict[str, tuple[str, str, str]] | list[str],
+                      reference: dict[str, dict[int, float]] | None = None) -> pd.DataFrame:
+    """Per generation, across runs that differ only in their seed: mean, std, min-max of each column.
+
+    ``columns``: ``{csv column: (label, format spec, suffix)}``, or a list of csv columns (``".3f"``, no
+    suffix). ``reference``: ``{csv column: {generation: value}}`` shown beside (the paper's numbers)."""
+    if not isinstance(columns, dict):
+        columns = {c: (c, ".3f", "") for c in columns}
+    df = pd.concat([r.generations.assign(seed=r.config.get("seed")) for r in runs])
+    rows = []
+    for gen, part in df.groupby("generation"):
+        row = {"Gen.": int(gen), "seeds": len(part)}
+        for col, (label, spec, suffix) in columns.items():
+            v = part[col]
+            row[f"{label} mean"] = fmt(v.mean(), spec, suffix)
+            row[f"{label} std"] = fmt(v.std(ddof=1), spec) if len(part) > 1 else "n/a"
+            row[f"{label} min-max"] = f"{v.min():{spec}}-{v.max():{spec}}{suffix}"
+            if reference is not None and col in reference:
+                ref = reference[col].get(int(gen))
+                row[f"{label} (paper)"] = fmt(ref, spec, suffix) if ref is not None else "—"
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("Gen.")
+
+
+def seed_spread(runs: list[Published], dataset: str = "mnist") -> pd.DataFrame:
+    """Table 1's columns (A-E, ACC.) spread over seeds, with the paper's values where it reports them."""
+    reference = {"architectural_efficiency": {g: ae for g, ae, _ in TABLE1.get(dataset, [])},
+                 "accuracy": {g: acc for g, _, acc in TABLE1.get(dataset, [])}}
+    return spread_over_seeds(runs, {"architectural_efficiency": ("A-E", ".2f", "X"), "accuracy": ("ACC.", ".4f", "")},
+                             reference)
+
+
+def cluster_columns(df) -> list[str]:
+    """Per-layer cluster-efficiency columns of a generations table, in layer order."""
+    return [c for c in df.columns if c.startswith("cluster_efficiency_")]
+
+
+def table2_3_side_by_side(dataset: str, ours) -> Any:
+    """Tables 2 / 3: per-layer cluster efficiency and E, paper vs ours, at the paper's generations."""
+    df = ours.generations if isinstance(ours, Published) else ours
+    layers = cluster_columns(df)
+    rows = []
+    for gen, ref in TABLE2_3[dataset].items():
+        r = generation_row(df, gen)
+        names = [f"Layer {i + 1}" for i in range(len(ref["layers"]))]
+        paper = {"Gen.": gen, "source": "paper", "ACC.": f"{ref['accuracy']:.4f}",
+                 **{n: f"{v:.2f}X" for n, v in zip(names, ref["layers"])}, "E": f"{ref['E']:.2f}X"}
+        if r is None:
+            miss = f"not reached (run ends at gen {int(df['generation'].max()) if len(df) else 0})"
+            mine = {"Gen.": gen, "source": "ours", "ACC.": miss, **{n: "n/a" for n in names}, "E": "n/a"}
+        else:
+            vals = [r[c] for c in layers]
+            mine = {"Gen.": gen, "source": "ours", "ACC.": fmt(r.get("accuracy"), ".4f"),
+                    **{n: (fmt(v, ".2f", "X") if i < len(vals) else "n/a")
+                       for i, (n, v) in enumerate(zip(names, vals + [None] * len(names)))},
+                    "E": fmt(r.get("cluster_efficiency"), ".2f", "X")}
+            if len(vals) != len(names):
+                mine["source"] = f"ours ({len(vals)} layers)"
+        rows += [paper, mine]
+    return pd.DataFrame(rows).set_index(["Gen.", "source"])
+
+
+def layer_names(pub: Published) -> list[str]:
+    """Our layer names (``conv1`` ...) from the per-layer cluster-efficiency columns."""
+    return [c[len("cluster_efficiency_"):] for c in cluster_columns(pub.generations)]
+
+
+def retention(df) -> Any:
+    """Fraction of synapses kept from each generation to the next (NaN for generation 1)."""
+    s = df.sort_values("generation")["synapses"].astype(float)
+    return (s / s.shift(1)).set_axis(df.sort_values("generation")["generation"].values)
+
+
+def speedup_table(result: "Published", generations=None):
+    """Potential speed-ups (the paper's cluster efficiency E, FLOPs) beside measured ones, per generation."""
+    df = result.generations.set_index("generation")
+    speed_path = Path(result.path) / SPEED_CSV
+    speed = pd.read_csv(speed_path).set_index("generation") if speed_path.exists() else None
+    gens = generations or list(df.index)
+    rows = []
+    for g in gens:
+        if g not in df.index:
+            continue
+        r = df.loc[g]
+        row = {"Gen.": g, "E (potential, paper's measure)": fmt(r.get("cluster_efficiency"), ".2f", "X"),
+               "FLOPs gen 1 / compact": fmt(df["flops_masked"].iloc[0] / r["flops_compact"], ".2f", "X")
+               if "flops_compact" in df else "n/a"}
+        if speed is not None and g in speed.index:
+            for col in speed.columns:
+                if col.startswith("speedup_compact_b"):
+                    row[f"measured speed-up, batch {col.rsplit('_b', 1)[1]}"] = fmt(speed.loc[g, col], ".2f", "X")
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("Gen.")

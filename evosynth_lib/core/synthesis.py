@@ -1,0 +1,99 @@
+"""Synthesis of an offspring network from its parent's DNA (seed paper, eq. 1-5; paper 2, eq. 1).
+
+:func:`genetic_encoding` computes, layer by layer, the cluster (eq. 4) and synapse (eq. 5) probabilities from
+the parent's weights; :func:`synthesize_offspring` draws the offspring's masks under the environmental factor
+(``environment.py``) and builds the offspring. Same config seed and generation -> same masks, bit for bit.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ..config import EvolutionConfig
+from .clusters import cluster_view
+from .encoding import cluster_probability, synapse_probability, synaptic_probability
+from .environment import environmental_factor, factor_split, survival_thresholds, synapse_budget
+from .masks import Masks, apply_masks, prunable_modules
+from .seeding import generator
+
+
+@dataclass
+class LayerDNA:
+    """One layer's genetic encoding: ``p_cluster`` ``[n_clusters]``, ``p_synapse`` ``[n_clusters, size]``."""
+
+    p_cluster: torch.Tensor
+    p_synapse: torch.Tensor
+
+    @property
+    def p_keep(self) -> torch.Tensor:
+        """Eq. 1: every synapse's marginal keep-probability, ``[n_clusters, size]``."""
+        return synaptic_probability(self.p_cluster, self.p_synapse)
+
+
+def genetic_encoding(model: nn.Module, masks: Masks, config: EvolutionConfig) -> dict[str, LayerDNA]:
+    """The network's DNA: eq. 4 and eq. 5 per prunable layer, on the CPU, from ``|w|`` and the live masks."""
+    dna = {}
+    for name, module in prunable_modules(model).items():
+        w = cluster_view(module.weight.detach().cpu(), module, config.granularity)
+        live = cluster_view(masks[name].cpu(), module, config.granularity)
+        dna[name] = LayerDNA(
+            p_cluster=cluster_probability(w, config.tau, config.normaliser, config.quantile, live),
+            p_synapse=synapse_probability(w, config.normaliser, config.quantile, live),
+        )
+    return dna
+
+
+def sample_masks(
+    model: nn.Module, masks: Masks, config: EvolutionConfig, gen: torch.Generator
+) -> tuple[Masks, dict]:
+    """Draw the offspring's masks from the DNA under the environmental factor. Returns ``(masks, info)``."""
+    modules = prunable_modules(model)
+    dna = genetic_encoding(model, masks, config)
+    thresholds = {}
+    for name, d in dna.items():  # one uniform per cluster and per synapse, in a fixed layer order
+        u_c = torch.rand(d.p_cluster.shape, generator=gen)
+        u_s = torch.rand(d.p_synapse.shape, generator=gen)
+        thresholds[name] = survival_thresholds(d.p_cluster, d.p_synapse, u_c, u_s, config.factor_level)
+    parent_synapses = int(sum(int(m.sum()) for m in masks.values()))
+    budget = synapse_budget(parent_synapses, config.cap)
+    f = environmental_factor(torch.cat([t.reshape(-1) for t in thresholds.values()]), budget)
+    child = {}
+    for name, t in thresholds.items():
+        keep = (t < f).reshape(modules[name].weight.shape)
+        child[name] = keep & masks[name].cpu()  # a synapse dead in the parent never comes back
+    kept = int(sum(int(m.sum()) for m in child.values()))
+    f_c, f_s = factor_split(f, config.factor_level)
+    info = {
+        "parent_synapses": parent_synapses,
+        "budget": budget,
+        "expected_synapses": float(sum(float(d.p_keep.sum()) for d in dna.values())),
+        "synapses": kept,
+        "environmental_factor": f,
+        "F_c": f_c,
+        "F_s": f_s,
+    }
+    return child, info
+
+
+def synthesize_offspring(
+    parent: nn.Module, masks: Masks, config: EvolutionConfig, generation: int
+) -> tuple[nn.Module, Masks, dict]:
+    """Offspring of ``parent`` for ``generation`` (>= 2): new masks, and its weights.
+
+    With ``config.inherit`` the offspring keeps the parent's surviving weights (and biases); otherwise every
+    layer is re-initialised (seeded by config seed and generation) before masking. Dead synapses are exactly 0.
+    """
+    child_masks, info = sample_masks(parent, masks, config, generator(config.seed, generation, "synthesis"))
+    child = copy.deepcopy(parent)
+    if not config.inherit:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(generator(config.seed, generation, "reinit").initial_seed())
+            for m in prunable_modules(child).values():
+                m.reset_parameters()
+    device = next(child.parameters()).device
+    child_masks = {k: v.to(device) for k, v in child_masks.items()}
+    apply_masks(child, child_masks)
+    return child, child_masks, info
