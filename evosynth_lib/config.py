@@ -162,8 +162,10 @@ class EvolutionConfig:
     seed: int = 0
     cap: float = 0.8  # environmental factor: offspring synapses <= cap * parent synapses
     factor_level: str = "synapse"  # where the environmental factor acts: F_s, F_c or both
-    normaliser: str = "max"  # layer-wise Z and z: max | quantile | mean
-    quantile: float = 0.5  # the quantile used when normaliser == "quantile"
+    # layer-wise Z and z: max | quantile | mean. The default is the reading the normalisation page recommends
+    # (the upper quartile keeps Table 1's rate); the literal "max" collapses the networks (book/method.md).
+    normaliser: str = "quantile"
+    quantile: float = 0.75  # the quantile used when normaliser == "quantile"
     tau: float = 0.0  # truncation: |w| < tau contributes 0 to its cluster's sum (eq. 4)
     granularity: str = "kernel"  # what a synaptic cluster is
     fp16: bool = False  # paper 2: restrict weights to fp16 after each generation's training

@@ -79,7 +79,7 @@ def train_epochs(
             opt.zero_grad(set_to_none=True)
             loss = loss_fn(model, batch)
             if not torch.isfinite(loss):
-                raise FloatingPointError(f"{desc}: loss is {float(loss)} at step {step} (learning rate {lr} too high?)")
+                raise FloatingPointError(f"{desc}: loss is {float(loss.detach())} at step {step} (learning rate {lr} too high?)")
             loss.backward()
             if masks is not None:
                 mask_gradients(model, masks)
