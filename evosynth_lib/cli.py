@@ -3,6 +3,7 @@
     python -m evosynth_lib.cli configs/mnist-3gen.yaml [--set key=value ...] [--runs-dir runs]
     python -m evosynth_lib.cli profiles/quick/evolve-mnist.yaml      # a profile file: every seed of its list
     python -m evosynth_lib.cli --rewind 2 runs/<run id>              # forget generations 3.. of a run
+    python -m evosynth_lib.cli CONFIG.yaml --publish results/<profile>/<name>   # and publish it for the book
 
 Every parameter is checked before any data is read; an error prints one line (``error: ...``) and exits 2
 (``--traceback`` shows the whole traceback).
@@ -16,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from .book.results import publish
 from .config import ConfigError, EvolutionConfig
 from .run.evolve import evolve
 from .run.store import CorruptCheckpointError, RunStoreError, load_generations, rewind
@@ -61,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="override a field (value parsed as YAML), e.g. --set generations=5")
     p.add_argument("--runs-dir", default="runs", help="run store folder (default: runs)")
     p.add_argument("--rewind", type=int, metavar="G", help="keep generations 1..G of the run folder CONFIG, drop the rest")
+    p.add_argument("--publish", metavar="DIR", help="publish the finished run into DIR (results/<profile>/<name>; "
+                   "one seed only)")
     p.add_argument("--traceback", action="store_true", help="show the full traceback of an error")
     args = p.parse_args(argv)
     try:
@@ -69,11 +73,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{run.path}: generations 1..{run.done} kept; the next launch computes the rest")
             return 0
         configs = configs_from_file(args.config, args.set)  # every configuration checked before any runs
+        if args.publish and len(configs) > 1:
+            raise ConfigError("--publish takes one evolution; this file has several seeds (use --set seeds=[k])")
         for config in configs:
             run_dir = evolve(config, args.runs_dir)
             df = load_generations(run_dir)
             print(f"run folder: {run_dir} (seed {config.seed})")
             print(df[[c for c in SHOWN if c in df]].to_string(index=False))
+            if args.publish:
+                print(f"published: {publish(run_dir, Path(args.publish).resolve(), config, {'command': ' '.join(sys.argv)})}")
     except (ConfigError, FileNotFoundError, CorruptCheckpointError, RunStoreError, KeyError) as e:
         if args.traceback:
             raise
