@@ -33,7 +33,7 @@ retrain = False  # True: delete this page's published results and runs first, th
 paper_dataset = "mnist"  # whose Table 1 trajectory the readings are compared with
 book_run = "mnist"  # the published run whose reading the other pages use: results/<profile>/<book_run>/
 # EvolutionConfig fields shared by every reading
-base = {"dataset": "synthetic", "model": "lenet5", "generations": 2, "epochs": 0.25}
+base = {"dataset": "synthetic", "model": "lenet5", "generations": 2, "epochs": 0.25, "quantile": 0.5}
 # reading name (results/<profile>/normalisation/<name>) -> the fields that differ
 readings = {
     "max": {"normaliser": "max", "tau": 0.0},

@@ -100,3 +100,26 @@ def test_every_field_is_hashed_or_declared_not_to_be():
     fields = {f for f in EvolutionConfig.__dataclass_fields__}
     task_options = {"half_inference", "synthetic_shape", "synthetic_size", "detection"}  # hashed under "extra"
     assert set(config._HASHED) | set(config._NOT_HASHED) | task_options == fields
+
+
+def test_the_quick_profile_names_the_committed_results():
+    """Each quick-profile evolution has the run id of the results committed for it, so the book reuses them."""
+    import yaml
+
+    from evosynth_lib.book.results import seed_run_name
+    from evosynth_lib.cli import configs_from_file
+
+    results = ROOT / "results" / "quick"
+    expected = {}
+    for path in sorted((ROOT / "profiles" / "quick").glob("evolve-*.yaml")):
+        d = yaml.safe_load(path.read_text())
+        for config in configs_from_file(path):
+            expected[seed_run_name(d.get("name") or d["dataset"], d["seeds"], config.seed)] = config.run_id()
+    study = yaml.safe_load((ROOT / "profiles" / "quick" / "normalisation.yaml").read_text())
+    for key, change in study["readings"].items():
+        expected[f"normalisation/{key}"] = EvolutionConfig.from_dict({**study["base"], **change}).run_id()
+    for name, run_id in expected.items():
+        published = results / name / "provenance.json"
+        if published.exists():
+            assert json.loads(published.read_text())["run_id"] == run_id, name
+    assert {"mnist", "mnist-seed1", "cifar10", "parse27k", "normalisation/max"} <= set(expected)
