@@ -27,12 +27,14 @@
 profile = "smoke"
 results_dir = "results"
 run_log = "book/notebooks/run_log.json"
+# the CI reference run (configs/reference-mnist.yaml) computed at two thread counts: results/reference/<name>
+thread_runs = {"1 thread": "mnist-prefix", "2 threads": "mnist-prefix-2threads"}
 _declared = set(dir())
 
 # %%
 import json
 
-from evosynth_lib.book import display, studies
+from evosynth_lib.book import display, results, studies
 from evosynth_lib.run import provenance
 from evosynth_lib.book.parameters import check_parameters
 
@@ -69,3 +71,26 @@ for page, entry in log.get("pages", {}).items():
 # %%
 table = studies.results_table(profile, results_dir)
 display.show(table if len(table) else f"No results are published for profile `{profile}`.")
+
+# %% [markdown]
+# ## What is exact, and what is not
+#
+# *Exact* (bit for bit, every metric of every generation): the same configuration on the same machine kind
+# with the same thread count and the same commit. Every random draw is seeded from (seed, generation), and
+# the run store records the thread count when a run starts (`manifest.json`, `settings`); a resumed run runs
+# at the recorded count, or refuses. CI recomputes a short reference run (`configs/reference-mnist.yaml`,
+# committed in `results/reference/mnist-prefix/`) and fails when any number differs.
+#
+# *Not exact*: another thread count, another CPU (other vector units), a GPU, or another PyTorch version.
+# These change the order of floating-point sums, so the last bits of the weights; over many generations
+# the difference can grow into different masks and a different accuracy digit. Measured here: the reference
+# run at 1 and at 2 threads, same commit, same machine.
+
+# %%
+pair = {label: results.load_published("reference", name, results_dir) for label, name in thread_runs.items()}
+if all(isinstance(r, results.Published) for r in pair.values()):
+    display.show(studies.thread_comparison(*pair.values()))
+    commits = {label: r.provenance.get("commit", "?")[:12] for label, r in pair.items()}
+    display.show("Commits: " + ", ".join(f"{k} `{v}`" for k, v in commits.items()) + ".")
+else:
+    display.show("The reference runs are not published (`results/reference/`).")

@@ -81,3 +81,22 @@ def results_table(profile: str, results_dir: str | os.PathLike = RESULTS) -> Any
                      "duration (min)": round(wall / 60, 1) if isinstance(wall, (int, float)) else None,
                      "hardware": env.get("gpu") or f"CPU x{env.get('cpu_count', '?')}"})
     return pd.DataFrame(rows).set_index("run") if rows else pd.DataFrame()
+
+
+def thread_comparison(a: Published, b: Published) -> pd.DataFrame:
+    """The same run computed at two thread counts: per generation, how far apart every number is.
+
+    ``identical columns`` counts the metric columns equal to the last bit (timings and commit left out);
+    ``max relative difference`` is over the others."""
+    skip = {"generation", "train_time_s", "wall_time_s", "commit"}
+    da, db = (r.generations.set_index("generation") for r in (a, b))
+    rows = []
+    for g in da.index.intersection(db.index):
+        cols = [c for c in da.columns if c in db.columns and c not in skip and pd.api.types.is_numeric_dtype(da[c])]
+        x, y = da.loc[g, cols].astype(float), db.loc[g, cols].astype(float)
+        rel = ((x - y).abs() / x.abs().where(x != 0, 1.0)).max()
+        rows.append({"Gen.": int(g), "synapses": f"{int(x['synapses']):,} / {int(y['synapses']):,}",
+                     "accuracy": f"{x['accuracy']:.4f} / {y['accuracy']:.4f}",
+                     "identical columns": f"{int((x == y).sum())} of {len(cols)}",
+                     "max relative difference": f"{rel:.1e}"})
+    return pd.DataFrame(rows).set_index("Gen.")
