@@ -72,7 +72,7 @@ from evosynth_lib.book.parameters import check_parameters
 
 check_parameters(globals(), _declared)
 
-# %%
+# %% tags=["hide-input"]
 name = name or dataset
 runs = {}
 for seed in seeds:
@@ -91,7 +91,7 @@ display.show(result)
 # kept and the environmental factor that enforced the cap. Every column (per-layer synapses and
 # cluster efficiencies, FLOPs, timings, commit) is in the published `generations.csv`.
 
-# %%
+# %% tags=["hide-input"]
 if isinstance(result, results.Published):
     display.show(tables.summary_table(result.generations))
 else:
@@ -103,7 +103,7 @@ else:
 # %% tags=["hide-input"]
 if isinstance(result, results.Published):
     metric = "accuracy" if "accuracy" in result.generations else "precision"
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(8, 5))
     plots.plot_accuracy_vs_efficiency(ax, result, paper_dataset=dataset, metric=metric,
                                       label=f"ours ({display_name(dataset)})")
     ax.set_title(f"{display_name(dataset)}: {metric} vs architectural efficiency")
@@ -117,7 +117,7 @@ else:
 # The same evolution with every seed of `seeds` (the seed drives the initial weights, the data order, the
 # augmentation and every draw of the genetic encoding; everything else is equal).
 
-# %%
+# %% tags=["hide-input"]
 seeded = [r for r in runs.values() if isinstance(r, results.Published)]
 if len(seeded) > 1:
     metrics = ["accuracy"] if "accuracy" in seeded[0].generations else ["precision", "recall"]
@@ -134,7 +134,7 @@ else:
 # at batch 64, after 3 warm-up passes); the speed-up is relative to generation 1's dense network. Measured once
 # from the run's checkpoints and published as `speed.csv` beside the metrics.
 
-# %%
+# %% tags=["hide-input"]
 if isinstance(result, results.Published) and "accuracy" in result.generations:
     speed = results.ensure_speed(result, runs_dir)
     display.show(tables.speedup_table(result) if not isinstance(speed, str) else speed)

@@ -44,12 +44,12 @@ readings = {
 }
 _declared = set(dir())
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import pandas as pd
 
 from evosynth_lib import EvolutionConfig
-from evosynth_lib.book import display, names, paper, results, studies, tables
+from evosynth_lib.book import display, names, paper, plots, results, studies, tables  # plots: the figures' style
 from evosynth_lib.book.parameters import check_parameters
 
 check_parameters(globals(), _declared)
@@ -69,12 +69,12 @@ for key, r in found.items():
 # %% [markdown]
 # ## Retention and accuracy per generation
 #
-# Left: fraction of the ancestor's synapses still alive (1 / A-E, log scale); right: the task's metric.
+# Top: fraction of the ancestor's synapses still alive (1 / A-E, log scale); bottom: the task's metric.
 # Black squares: the paper's Table 1 for the reference dataset. The dotted line is the 0.8 cap
 # compounded over generations: no reading can lie above it.
 
-# %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.2))
+# %% tags=["hide-input"]
+fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 10))
 ref = paper.table1_frame(paper_dataset)
 for key, r in done.items():
     df = r.generations
@@ -95,14 +95,14 @@ ax2.set_xlabel("generation")
 ax2.set_ylabel("accuracy")
 for ax in (ax1, ax2):
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend()
 fig.tight_layout()
 plt.show()
 
 # %% [markdown]
 # ## Retention per generation, each reading
 
-# %%
+# %% tags=["hide-input"]
 if done:
     per_gen = {f"{k}: {studies.reading_label(r.config)}": tables.retention(r.generations) for k, r in done.items()}
     display.show(pd.DataFrame(per_gen).rename_axis("generation").dropna(how="all").round(3))
@@ -115,7 +115,7 @@ else:
 # %% [markdown]
 # ## Conclusion
 
-# %%
+# %% tags=["hide-input"]
 target = paper.table1_retention(paper_dataset)
 book = results.load_published(profile, book_run, results_dir)
 if isinstance(book, results.Published):

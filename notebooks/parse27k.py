@@ -78,7 +78,7 @@ else:
 # synapses at generation 13) are drawn in black.
 
 # %% tags=["hide-input"]
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.2))
+fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 10))
 last = ref["generations"]
 ax1.plot([1, last], [ref["fps_first"], ref["fps_last"]], "s--", color="black",
          label=f"paper ({ref['dataset']}, {ref['hardware']})")
@@ -101,7 +101,7 @@ ax2.set_title(f"Synapses: ours on {stand_in} vs paper on {ref['dataset']}")
 for ax in (ax1, ax2):
     ax.set_xlabel("generation")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend()
 fig.tight_layout()
 plt.show()
 
@@ -112,7 +112,7 @@ plt.show()
 # so both are drawn as changes from generation 1; ours in colour, the paper's end points in black.
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(7, 4.2))
+fig, ax = plt.subplots(figsize=(9, 5.5))
 ax.plot([1, last], [0, ref["precision_change"]], "s--", color="tab:blue", mfc="black", alpha=0.6,
         label=f"paper precision ({ref['dataset']})")
 ax.plot([1, last], [0, ref["recall_change"]], "D--", color="tab:orange", mfc="black", alpha=0.6,
@@ -127,7 +127,7 @@ ax.set_xlabel("generation")
 ax.set_ylabel("change from generation 1")
 ax.set_title(f"Precision / recall: ours on {stand_in} vs paper on {ref['dataset']}")
 ax.grid(True, alpha=0.3)
-ax.legend(fontsize=7)
+ax.legend()
 fig.tight_layout()
 plt.show()
 

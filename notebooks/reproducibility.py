@@ -27,11 +27,13 @@
 profile = "smoke"
 results_dir = "results"
 run_log = "book/notebooks/run_log.json"
-# the CI reference run (configs/reference-mnist.yaml) computed at two thread counts: results/reference/<name>
-thread_runs = {"1 thread": "mnist-prefix", "2 threads": "mnist-prefix-2threads"}
+# runs computed at 1 and at 2 threads (same commit, same machine): {what: [1-thread run, 2-thread run]} under
+# results/reference/ (configs/reference-mnist.yaml and configs/mnist-3gen.yaml)
+thread_runs = {"CI reference (MNIST subset, 3 generations)": ["mnist-prefix", "mnist-prefix-2threads"],
+               "MNIST, full data, 3 generations": ["mnist-3gen", "mnist-3gen-2threads"]}
 _declared = set(dir())
 
-# %%
+# %% tags=["hide-input"]
 import json
 
 from evosynth_lib.book import display, results, studies
@@ -53,13 +55,13 @@ else:
 # %% [markdown]
 # ## Environment and hardware
 
-# %%
+# %% tags=["hide-input"]
 display.show(f"```json\n{json.dumps(log.get('environment', provenance.environment_info()), indent=2)}\n```")
 
 # %% [markdown]
 # ## Pages: duration and parameters
 
-# %%
+# %% tags=["hide-input"]
 display.show(studies.run_log_table(log))
 for page, entry in log.get("pages", {}).items():
     display.show(f"**{page}** (`{entry.get('source')}`, {entry.get('duration_s')} s): "
@@ -68,7 +70,7 @@ for page, entry in log.get("pages", {}).items():
 # %% [markdown]
 # ## Published runs read by this book
 
-# %%
+# %% tags=["hide-input"]
 table = studies.results_table(profile, results_dir)
 display.show(table if len(table) else f"No results are published for profile `{profile}`.")
 
@@ -86,11 +88,12 @@ display.show(table if len(table) else f"No results are published for profile `{p
 # the difference can grow into different masks and a different accuracy digit. Measured here: the reference
 # run at 1 and at 2 threads, same commit, same machine.
 
-# %%
-pair = {label: results.load_published("reference", name, results_dir) for label, name in thread_runs.items()}
-if all(isinstance(r, results.Published) for r in pair.values()):
-    display.show(studies.thread_comparison(*pair.values()))
-    commits = {label: r.provenance.get("commit", "?")[:12] for label, r in pair.items()}
-    display.show("Commits: " + ", ".join(f"{k} `{v}`" for k, v in commits.items()) + ".")
-else:
-    display.show("The reference runs are not published (`results/reference/`).")
+# %% tags=["hide-input"]
+for what, names in thread_runs.items():
+    pair = [results.load_published("reference", name, results_dir) for name in names]
+    if all(isinstance(r, results.Published) for r in pair):
+        commits = sorted({r.provenance.get("commit", "?")[:12] for r in pair})
+        display.show(f"**{what}**: 1 thread / 2 threads (commit {', '.join(f'`{c}`' for c in commits)})")
+        display.show(studies.thread_comparison(*pair))
+    else:
+        display.show(f"**{what}**: not published (`results/reference/{names[0]}`).")

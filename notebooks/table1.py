@@ -30,7 +30,7 @@ runs = {"mnist": "mnist", "stl10": "stl10", "cifar10": "cifar10"}
 seed_runs = {"mnist": ["mnist"]}
 _declared = set(dir())
 
-# %%
+# %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
 
 from evosynth_lib.book import display, names, paper, plots, results, tables
@@ -43,13 +43,13 @@ ours = {d: results.load_published(profile, runs[d], results_dir) for d in paper.
 # %% [markdown]
 # ## MNIST (LeNet-5)
 
-# %%
+# %% tags=["hide-input"]
 display.show_comparison("mnist", ours["mnist"], tables.table1_side_by_side)
 
 # %% [markdown]
 # Every generation of our MNIST run (the paper reports only the generations above):
 
-# %%
+# %% tags=["hide-input"]
 if isinstance(ours["mnist"], results.Published):
     display.show(tables.table1_all_generations("mnist", ours["mnist"]))
 
@@ -64,7 +64,7 @@ seeded = [results.load_published(profile, n, results_dir) for n in seed_runs.get
 seeded = [r for r in seeded if isinstance(r, results.Published)]
 if len(seeded) > 1:
     display.show(tables.seed_spread(seeded, "mnist"))
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig, ax = plt.subplots(figsize=(8, 5))
     for r in seeded:
         plots.plot_accuracy_vs_efficiency(ax, r, label=f"ours, seed {r.config.get('seed')}")
     plots.plot_accuracy_vs_efficiency(ax, None, paper_dataset="mnist")
@@ -76,16 +76,16 @@ else:
 # %% [markdown]
 # ## STL-10 (LeNet-5)
 
-# %%
+# %% tags=["hide-input"]
 display.show_comparison("stl10", ours["stl10"], tables.table1_side_by_side)
 
 # %% [markdown]
 # ## CIFAR-10 (AlexNet)
 
-# %%
+# %% tags=["hide-input"]
 display.show_comparison("cifar10", ours["cifar10"], tables.table1_side_by_side)
 
-# %%
+# %% tags=["hide-input"]
 if isinstance(ours["cifar10"], results.Published):
     display.show(tables.table1_all_generations("cifar10", ours["cifar10"]))
 
@@ -93,10 +93,10 @@ if isinstance(ours["cifar10"], results.Published):
 # ## Accuracy vs architectural efficiency
 #
 # Ours as lines (generation numbers beside the points), the paper's Table 1 as black squares.
-# The x axis is logarithmic.
+# The x axis is logarithmic. One dataset per row.
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+fig, axes = plt.subplots(3, 1, figsize=(9, 14))
 for ax, dataset in zip(axes, paper.TABLE1):
     run = ours[dataset]
     published = run if isinstance(run, results.Published) else None

@@ -29,7 +29,7 @@ results_dir = "results"
 runs = {"mnist": "mnist", "stl10": "stl10", "cifar10": "cifar10"}
 _declared = set(dir())
 
-# %%
+# %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
 
 from evosynth_lib.book import display, names, paper, plots, results, tables
@@ -42,19 +42,19 @@ ours = {d: results.load_published(profile, runs[d], results_dir) for d in paper.
 # %% [markdown]
 # ## Table 2: MNIST (LeNet-5)
 
-# %%
+# %% tags=["hide-input"]
 display.show_comparison("mnist", ours["mnist"], tables.table2_3_side_by_side)
 
 # %% [markdown]
 # ## Table 2: STL-10 (LeNet-5)
 
-# %%
+# %% tags=["hide-input"]
 display.show_comparison("stl10", ours["stl10"], tables.table2_3_side_by_side)
 
 # %% [markdown]
 # ## Table 3: CIFAR-10 (AlexNet)
 
-# %%
+# %% tags=["hide-input"]
 display.show_comparison("cifar10", ours["cifar10"], tables.table2_3_side_by_side)
 
 # %% [markdown]
@@ -75,10 +75,11 @@ for dataset in paper.TABLE2_3:
 # ## Per layer, at the last reported generation
 #
 # Grey: the paper; blue: ours at the same generation (our layer names under the paper's numbers).
+# LeNet-5 (MNIST, STL-10) in the first row, AlexNet (CIFAR-10) in the second.
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 3, figsize=(16, 4.2), gridspec_kw={"width_ratios": [5, 5, 8]})
-for ax, dataset in zip(axes, paper.TABLE2_3):
+fig, axes = plt.subplot_mosaic([["mnist", "stl10"], ["cifar10", "cifar10"]], figsize=(9, 8.5))
+for dataset, ax in axes.items():
     run = ours[dataset]
     last = max(paper.TABLE2_3[dataset])
     plots.plot_cluster_bars(ax, dataset, run if isinstance(run, results.Published) else None, last)
