@@ -10,7 +10,9 @@
    commit). ``evolve-*`` pages run first, the reading pages after, ``reproducibility`` last.
 3. ``book/notebooks/run_log.json`` records the command, commit, environment, and per page its source,
    parameters, start time and duration; the reproducibility page shows it.
-4. The HTML book is built with jupyter-book 1 (``_config.yml``, ``book/_toc.yml``; notebooks are not
+4. ``book/_generated/status.md`` (the intro's table of what was produced) is computed from
+   ``results/<profile>/`` (:mod:`.status`).
+5. The HTML book is built with jupyter-book 1 (``_config.yml``, ``book/_toc.yml``; notebooks are not
    executed again) with warnings as errors, into ``_build/html``.
 
 Training happens only where published results (``results/<profile>/``) are missing or were made with
@@ -37,6 +39,7 @@ import yaml
 from ..run.provenance import environment_info, git_state
 from .names import display_name
 from .paths import RUN_LOG, executed_dir, notebooks_dir, profiles_dir, repo_root
+from .status import write_status
 
 # the reading pages, in the order they run (after the evolve-* pages); they are fixed entries of book/_toc.yml
 READING_PAGES = ("table1", "table2_3", "normalisation", "parse27k", "reproducibility")
@@ -164,6 +167,9 @@ def build_html(strict: bool = True) -> int:
            "--config", str(repo_root() / "_config.yml"), "--toc", str(repo_root() / "book" / "_toc.yml")]
     if strict:
         cmd += ["-W", "-n", "--keep-going"]
+    html = repo_root() / "_build" / "html"
+    if html.is_dir():  # no stale pages of another profile's build (Sphinx rewrites every page then: seconds)
+        shutil.rmtree(html)
     print("$", " ".join(shlex.quote(c) for c in cmd), flush=True)
     return subprocess.run(cmd, cwd=repo_root()).returncode
 
@@ -233,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     run_log.write_text(json.dumps(log, indent=2, default=str) + "\n")
     print(f"executed {len(todo)} page(s) in {time.time() - t0:.0f} s; run log: {run_log.relative_to(repo_root())}")
 
+    status = write_status(args.profile)  # the intro's table of what is produced, from results/<profile>/
+    print(f"status of the experiments: {status.relative_to(repo_root())}")
     if args.no_html:
         return 0
     absent = [p for p in pages if not (executed_dir() / f"{p}.ipynb").exists()]
