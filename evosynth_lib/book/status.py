@@ -32,7 +32,7 @@ PAPER2 = "Figures 2-3: fp16 detector (paper 2, Parse-27k)"
 class StatusRow:
     experiment: str
     runs: list[str]  # the run names under results/<profile>/ (main run first, then its other seeds)
-    status: str  # "produced" | "awaits data" | "not run"
+    status: str  # "produced" | "awaits data" | "not run" ("produced in part": some normaliser readings)
     data: str
     budget: str
     detail: str  # commit and hardware when produced; the reason and the command otherwise
@@ -140,17 +140,31 @@ def status_rows(profile: str, results_dir: str | os.PathLike = RESULTS) -> list[
     for ablation, what in (fig.get("ablations") or {}).items():
         rows.append(experiment_row(profile, f"Figures 2-3, ablation: {what}", [ablation], "parse27k", results_dir))
     norm = page_parameters(profile, "normalisation")
-    if norm is not None:
-        for key, change in norm.get("readings", {}).items():
-            rows.append(experiment_row(profile, f"Normaliser reading `{key}` (method)", [f"normalisation/{key}"],
-                                       None, results_dir, page="normalisation",
-                                       planned={**norm.get("base", {}), **change}))
+    if norm is not None and norm.get("readings"):
+        readings = [experiment_row(profile, key, [f"normalisation/{key}"], None, results_dir, page="normalisation",
+                                   planned={**norm.get("base", {}), **change})
+                    for key, change in norm["readings"].items()]
+        rows.append(_merge_readings(readings))
     covered = {r for row in rows for r in row.runs}
     root = resolve(results_dir) / profile
     others = sorted({str(p.parent.relative_to(root)) for pattern in ("*/generations.csv", "*/not_run.json")
                      for p in root.glob(pattern)} - covered) if root.is_dir() else []
     rows += [experiment_row(profile, f"run `{o}`", [o], None, results_dir) for o in others]
     return rows
+
+
+def _merge_readings(readings: list[StatusRow]) -> StatusRow:
+    """One row for the normaliser study: produced when every reading is, else what is missing."""
+    names = ", ".join(f"`{r.experiment}`" for r in readings)
+    done = [r for r in readings if r.status == "produced"]
+    missing = [r for r in readings if r.status != "produced"]
+    status = "produced" if not missing else "awaits data" if any(r.status == "awaits data" for r in missing) \
+        else "not run" if not done else "produced in part"
+    first = re.sub(r", \d+ (s|min)$", "", readings[0].detail)  # the first reading's duration is not the study's
+    detail = f"{len(done)} of {len(readings)} readings" + (f"; {first}" if not missing else
+                                                          f"; `{missing[0].experiment}`: {missing[0].detail}")
+    return StatusRow(f"Normaliser readings {names} (method)", [r for row in readings for r in row.runs], status,
+                     readings[0].data, readings[0].budget + " each", detail)
 
 
 def _cell(text: str) -> str:
@@ -160,9 +174,10 @@ def _cell(text: str) -> str:
 def status_markdown(profile: str, results_dir: str | os.PathLike = RESULTS) -> str:
     """The MyST table the intro includes: the profile's experiments, their data, budget and status."""
     rows = status_rows(profile, results_dir)
-    counts = {s: sum(r.status == s for r in rows) for s in ("produced", "awaits data", "not run")}
+    counts = {s: sum(r.status == s for r in rows) for s in ("produced", "produced in part", "awaits data", "not run")}
     lines = [f"This copy of the book was built with profile **`{profile}`**, from `results/{profile}/` "
-             f"(computed when the book was built): " + ", ".join(f"{n} {s}" for s, n in counts.items()) + ".", "",
+             f"(computed when the book was built): "
+             + ", ".join(f"{n} {s}" for s, n in counts.items() if n or s != "produced in part") + ".", "",
              "| experiment | data | budget | status |", "|---|---|---|---|"]
     for r in rows:
         status = f"**{r.status}**" + (f": {r.detail}" if r.detail else "")

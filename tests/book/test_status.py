@@ -46,14 +46,24 @@ def test_status_rows_follow_the_results_folders(tmp_path):
     # the quick profile's ablations and normaliser readings: declared in its pages, absent from the fake results
     ablations = [r for name, r in rows.items() if "ablation" in name]
     assert ablations and all(r.status == "not run" for r in ablations)
-    readings = [r for name, r in rows.items() if name.startswith("Normaliser reading")]
-    assert readings and all(r.status == "not run" and "planned" in r.budget for r in readings)
+    readings = [r for name, r in rows.items() if name.startswith("Normaliser readings")]
+    assert len(readings) == 1 and readings[0].status == "not run" and "planned" in readings[0].budget
+    assert "normalisation/max" in readings[0].runs and readings[0].detail.startswith("0 of 5 readings")
     assert rows["run `extra-run`"].status == "produced"  # a published run no page names is still listed
 
     text = status.status_markdown("quick", results)
     assert text.count("**produced**") == 3 and text.count("**awaits data**") == 1
     out = status.write_status("quick", results, out=tmp_path / "status.md")
     assert out.read_text() == text
+
+
+def test_normaliser_readings_make_one_row(tmp_path):
+    root = tmp_path / "results" / "quick" / "normalisation"
+    _publish(root, "max", 6)
+    _publish(root, "median", 6)
+    row = next(r for r in status.status_rows("quick", tmp_path / "results") if r.experiment.startswith("Normaliser"))
+    assert row.status == "produced in part" and row.detail.startswith("2 of 5 readings")
+    assert "`upper-quartile`" in row.detail  # the first missing one, with why and how to run it
 
 
 def test_status_of_an_empty_results_folder_is_all_not_run(tmp_path):
