@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import math
 
-from ..run.provenance import commit_label
-from .names import display_name
+from .names import display_name, hardware_label, run_commits
 from .paths import relative
 from .results import NotRun, Published
 
@@ -40,12 +39,11 @@ def show_comparison(dataset: str, run: Published | NotRun, table) -> None:
 def provenance_markdown(pub: Published) -> str:
     """Parameters, seed, commit and duration of a published run, as a short Markdown block."""
     c, p = pub.config, pub.provenance
-    commits = p.get("run_commits") or [commit_label(p)]
+    commits = run_commits(p)
     commit = ", ".join(f"`{c[:12]}`" + (" (with uncommitted changes)" if c.endswith("+dirty") else "")
                        for c in commits)
     wall = p.get("wall_time_s")
-    env = p.get("run_environment") or p.get("environment", {})
-    hw = env.get("gpu") or f"CPU ({env.get('cpu_count', '?')} cores)"
+    hw = hardware_label(p)
     keys = ["dataset", "model", "generations", "epochs", "first_epochs", "lr", "batch_size", "schedule", "cap",
             "normaliser", "quantile", "tau", "granularity", "factor_level", "inherit", "fp16",
             "train_subset", "test_subset"]

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from .names import display_name
+from .names import display_name, hardware_label
 from .paths import RESULTS, notebooks_dir, profiles_dir, repo_root, resolve
 
 STATUS_FILE = "book/_generated/status.md"
@@ -89,11 +89,6 @@ def _data(config: dict[str, Any], paper_dataset: str | None) -> str:
     return text
 
 
-def _hardware(prov: dict[str, Any]) -> str:
-    env = prov.get("run_environment") or prov.get("environment") or {}
-    return env.get("gpu") or (f"CPU x{env['cpu_count']}" if env.get("cpu_count") else "")
-
-
 def experiment_row(profile: str, experiment: str, runs: list[str], paper_dataset: str | None,
                    results_dir: str | os.PathLike = RESULTS, page: str | None = None,
                    planned: dict[str, Any] | None = None) -> StatusRow:
@@ -118,7 +113,7 @@ def experiment_row(profile: str, experiment: str, runs: list[str], paper_dataset
     shown = ", ".join(f"`{c}`" for c in commits[:2]) + (f" and {len(commits) - 2} more" if len(commits) > 2 else "")
     wall = prov.get("wall_time_s")
     detail = ", ".join(filter(None, [
-        ("commit " if len(commits) == 1 else "commits ") + shown if commits else "", _hardware(prov),
+        ("commit " if len(commits) == 1 else "commits ") + shown if commits else "", hardware_label(prov),
         (f"{wall / 60:.0f} min" if wall >= 60 else f"{wall:.0f} s") if isinstance(wall, (int, float)) else ""]))
     return StatusRow(experiment, runs, "produced", _data(main.config, paper_dataset),
                      _budget(main.config, len(main.generations), seeds), detail)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from .names import hardware_label, run_commits
 from .paper import table1_retention
 from .paths import RESULTS, RUN_LOG, resolve
 from .results import NotRun, Published, load_published
@@ -72,14 +73,14 @@ def results_table(profile: str, results_dir: str | os.PathLike = RESULTS) -> Any
                          "seed": None, "run id": None, "commit": str(found.extra.get("commit", ""))[:12],
                          "duration (min)": None, "hardware": None})
             continue
-        p, env = found.provenance, found.provenance.get("environment", {})
+        p = found.provenance
         wall = p.get("wall_time_s")
         rows.append({"run": found.name, "status": "published", "dataset": found.dataset,
                      "generations": len(found.generations), "seed": found.config.get("seed"),
                      "run id": p.get("run_id"),
-                     "commit": str(p.get("commit", ""))[:12] + (" (dirty)" if p.get("dirty") else ""),
+                     "commit": ", ".join(c[:12] + (" (dirty)" if c.endswith("+dirty") else "") for c in run_commits(p)),
                      "duration (min)": round(wall / 60, 1) if isinstance(wall, (int, float)) else None,
-                     "hardware": env.get("gpu") or f"CPU x{env.get('cpu_count', '?')}"})
+                     "hardware": hardware_label(p)})
     return pd.DataFrame(rows).set_index("run") if rows else pd.DataFrame()
 
 
