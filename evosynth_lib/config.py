@@ -6,8 +6,8 @@ Fields that only say *where* or *on what* things run (``data_dir``, ``device``, 
 ``generations``, so asking for more generations extends a finished run. (``threads`` can change the last bits
 of a result: the run store records it and a resume runs at the recorded setting, see ``run/store.py``.)
 
-Every field is type- and range-checked by :meth:`EvolutionConfig.validate` before any data is read; a bad
-value raises :class:`ConfigError` with a one-line message such as ``invalid seed=-1: must be an integer >= 0``.
+Every field is checked by :meth:`EvolutionConfig.validate` before any data is read: a bad value raises
+:class:`ConfigError` with a one-line message such as ``invalid seed=-1: must be an integer >= 0``.
 """
 from __future__ import annotations
 
@@ -35,18 +35,17 @@ SCHEDULES = ("constant", "step", "cosine")
 GRANULARITIES = ("kernel", "filter", "synapse")
 FACTOR_LEVELS = ("synapse", "cluster", "both")
 OPTIMIZERS = ("sgd", "adam")
+PRECISIONS = ("fp32", "bf16")  # training arithmetic: fp32, or bf16 autocast + channels-last (fp32 master weights)
+# how an offspring is made: the papers' evolutionary synthesis, or a baseline at given synapse counts
+PRUNINGS = ("evolutionary", "synapse_only", "magnitude", "random")
 
 
 class ConfigError(ValueError):
     """A configuration value is of the wrong type, out of range, or unknown; the message names it."""
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: Any) -> bool:
-    return (isinstance(v, (int, float)) and not isinstance(v, bool)) and math.isfinite(v)
+_is_int = lambda v: isinstance(v, int) and not isinstance(v, bool)  # noqa: E731 (True is not an integer here)
+_is_number = lambda v: (_is_int(v) or isinstance(v, float)) and math.isfinite(v)  # noqa: E731
 
 
 def _check(owner: str, name: str, value: Any, ok: bool, why: str) -> None:
@@ -143,6 +142,7 @@ _HASHED = ("dataset", "model", "epochs", "first_epochs", "lr", "momentum", "weig
            "inherit", "train_subset", "test_subset")
 _FLOAT_FIELDS = ("epochs", "first_epochs", "lr", "momentum", "weight_decay", "cap", "quantile", "tau")
 _NOT_HASHED = ("generations", "data_dir", "device", "num_workers", "download", "threads")
+_LATER = ("precision", "pruning", "targets", "validation")
 
 
 @dataclass
@@ -181,11 +181,15 @@ class EvolutionConfig:
     download: bool | None = None  # torchvision downloads allowed (None: EVOSYNTH_DOWNLOAD=1 decides)
     threads: int | None = None  # torch CPU threads (None: torch's default); recorded in the run
     detection: DetectionConfig = field(default_factory=DetectionConfig)
+    precision: str = "fp32"  # training: fp32 | bf16 (autocast + channels-last; refused where the device is slow)
+    pruning: str = "evolutionary"  # | synapse_only (2016: no cluster factor) | magnitude | random (baselines)
+    targets: tuple[int, ...] | None = None  # synapses of generation 1, 2, ... for magnitude / random pruning
+    validation: int = 0  # hold out this many training examples (seeded) and report their accuracy
 
     def __post_init__(self):
         if isinstance(self.detection, dict):
             self.detection = DetectionConfig.from_dict(self.detection)
-        for name in ("synthetic_shape", "synthetic_size"):
+        for name in ("synthetic_shape", "synthetic_size", "targets"):
             if isinstance(getattr(self, name), list):
                 setattr(self, name, tuple(getattr(self, name)))
 
@@ -204,8 +208,8 @@ class EvolutionConfig:
         for name, low in (("generations", 1), ("batch_size", 1), ("seed", 0), ("num_workers", 0)):
             c(name, _is_int(getattr(self, name)) and getattr(self, name) >= low, f"must be an integer >= {low}")
         for name in ("train_subset", "test_subset", "threads"):
-            v = getattr(self, name)
-            c(name, v is None or (_is_int(v) and v >= 1), "must be null or an integer >= 1")
+            c(name, getattr(self, name) is None or (_is_int(getattr(self, name)) and getattr(self, name) >= 1),
+              "must be null or an integer >= 1")
         c("epochs", _is_number(self.epochs) and self.epochs >= 0, "must be a number >= 0")
         c("first_epochs", self.first_epochs is None or (_is_number(self.first_epochs) and self.first_epochs >= 0),
           "must be null or a number >= 0")
@@ -234,6 +238,15 @@ class EvolutionConfig:
           and all(_is_int(v) and v >= 1 for v in self.synthetic_shape), "must be [C, H, W], positive integers")
         c("synthetic_size", isinstance(self.synthetic_size, tuple) and len(self.synthetic_size) == 2
           and all(_is_int(v) and v >= 1 for v in self.synthetic_size), "must be [train, test], positive integers")
+        c("precision", self.precision in PRECISIONS, f"choose one of {', '.join(PRECISIONS)}")
+        c("pruning", self.pruning in PRUNINGS, f"choose one of {', '.join(PRUNINGS)}")
+        c("validation", _is_int(self.validation) and self.validation >= 0, "must be an integer >= 0")
+        t = self.targets
+        c("targets", t is None or (isinstance(t, tuple) and all(_is_int(v) and v >= 1 for v in t) and all(
+            a >= b for a, b in zip(t, t[1:]))), "must be null or a non-increasing list of synapse counts >= 1")
+        needs = self.pruning in ("magnitude", "random")
+        c("targets", (t is None) != needs and (not needs or len(t) >= self.generations),
+          f"magnitude and random pruning (only) need one synapse count per generation ({self.generations})")
         c("detection", isinstance(self.detection, DetectionConfig), "must be a mapping of detection fields")
         if self.task != "detection" and _non_default(self.detection):
             c("detection", False, f"detection options apply only to detection datasets, not {self.dataset}")
@@ -273,10 +286,13 @@ class EvolutionConfig:
             extra["shape"] = list(self.synthetic_shape)
         if self.synthetic_size != (512, 256):
             extra["synthetic_size"] = list(self.synthetic_size)
+        for name in _LATER:  # fields added after the first published runs: hashed only when not default
+            value = getattr(self, name)
+            if value != EvolutionConfig.__dataclass_fields__[name].default:
+                extra[name] = list(value) if isinstance(value, tuple) else value
         d["extra"] = extra
         blob = json.dumps(d, sort_keys=True, default=str).encode()
         return f"{self.dataset}-{self.model}-{hashlib.sha256(blob).hexdigest()[:12]}"
 
     def replace(self, **changes: Any) -> "EvolutionConfig":
         return dataclasses.replace(self, **changes)
-
