@@ -6,6 +6,7 @@ from evosynth_lib.core.compaction import compact, count_flops, dense_weights
 from evosynth_lib.config import EvolutionConfig
 from evosynth_lib.core.masks import full_masks
 from evosynth_lib.tasks.classification.models import AlexNetCIFAR, LeNet5
+from evosynth_lib.tasks.detection.model import DetectNet
 from evosynth_lib.core.synthesis import synthesize_offspring
 
 
@@ -67,3 +68,40 @@ def test_dense_count_and_flops_of_lenet():
     assert dense_weights(model) == 430_500
     # conv1 24*24*500 + conv2 8*8*25000 + 400000 + 5000 multiply-adds, x2 FLOPs
     assert count_flops(model, torch.randn(1, 1, 28, 28)) == 2 * (24 * 24 * 500 + 8 * 8 * 25_000 + 400_000 + 5_000)
+
+
+def _channel_counts(model):
+    return [m.weight.shape[0] for m in model.layers if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+
+
+@pytest.mark.parametrize("align", [8, 16])
+@pytest.mark.parametrize("make,shape,gens", [
+    (lambda: LeNet5((1, 28, 28)), (1, 28, 28), 6),
+    (lambda: AlexNetCIFAR((3, 32, 32)), (3, 32, 32), 4),
+    (lambda: DetectNet(width=4), (3, 32, 32), 5),
+])
+def test_aligned_compaction_is_exact_and_aligned(make, shape, gens, align):
+    torch.manual_seed(0)
+    model, masks = evolved(make(), gens)
+    plain, aligned = compact(model, masks), compact(model, masks, align=align)
+    full, small, counts = _channel_counts(model), _channel_counts(plain), _channel_counts(aligned)
+    assert counts[-1] == full[-1]  # the network's outputs are never touched
+    for n_full, n_small, n in zip(full[:-1], small[:-1], counts[:-1]):
+        assert n_small <= n <= n_full
+        assert n % align == 0 or n == n_full  # rounded up, but never past what the layer had
+        assert n - n_small < align
+    assert counts != small  # something was padded (the evolved layers have odd counts)
+    x = torch.randn(4, *shape)
+    with torch.no_grad():
+        assert float((model(x) - aligned(x)).abs().max()) <= 1e-5
+        assert float((plain(x) - aligned(x)).abs().max()) <= 1e-5
+
+
+def test_align_one_is_the_default_and_bad_align_is_refused():
+    torch.manual_seed(0)
+    model, masks = evolved(LeNet5(), 4)
+    a, b = compact(model, masks), compact(model, masks, align=1)
+    assert _channel_counts(a) == _channel_counts(b)
+    for bad in (0, -8, 2.5, True):
+        with pytest.raises(ValueError):
+            compact(model, masks, align=bad)
