@@ -2,6 +2,11 @@
 
 Pruned synapses stay exactly zero: their gradients are zeroed before each step (so momentum and weight decay
 never move them) and the masks are re-applied after it.
+
+``precision="bf16"`` trains with bfloat16 autocast (the weights, gradients and optimizer state stay float32:
+"fp32 master weights") and channels-last tensors, the layout the CPU's matrix units (AMX / AVX-512 BF16) and
+CUDA tensor cores run fast. It is refused with a clear message on a device that would run it slowly
+(:func:`bf16_training_support` says which device features decided).
 """
 from __future__ import annotations
 
@@ -22,6 +27,44 @@ def resolve_device(device: str = "auto") -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        text = open("/proc/cpuinfo").read()
+    except OSError:  # not Linux: no flags to read (torch's own check below still applies)
+        return set()
+    line = next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
+    return set(line.split(":", 1)[-1].split())
+
+
+def bf16_training_support(device: torch.device | str) -> tuple[bool, str]:
+    """``(fast, why)``: does ``device`` run bfloat16 convolutions and matrix products natively?
+
+    CPU: oneDNN must support bf16 and the CPU must have AMX-BF16 or AVX512-BF16 (else bf16 is emulated and
+    slower than fp32). CUDA: ``torch.cuda.is_bf16_supported()`` (Ampere or newer).
+    """
+    device = torch.device(device)
+    if device.type == "cuda":
+        ok = torch.cuda.is_bf16_supported()
+        return ok, f"CUDA {torch.cuda.get_device_name(device)}: bf16 {'supported' if ok else 'not supported'}"
+    if device.type != "cpu":
+        return False, f"no bf16 training path for device {device.type!r}"
+    flags = _cpu_flags() & {"amx_bf16", "avx512_bf16"}
+    onednn = bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    ok = onednn and bool(flags)
+    return ok, (f"CPU flags {', '.join(sorted(flags)) or 'without amx_bf16/avx512_bf16'}; oneDNN bf16 "
+                f"{'supported' if onednn else 'not supported'}")
+
+
+def check_precision(precision: str, device: torch.device | str) -> None:
+    """Raise ``ValueError`` when ``precision`` would run slowly (or not at all) on ``device``."""
+    if precision == "fp32":
+        return
+    ok, why = bf16_training_support(device)
+    if not ok:
+        raise ValueError(f"invalid precision={precision!r} on {torch.device(device)}: this device does not run "
+                         f"bf16 fast ({why}); use precision=fp32")
 
 
 def lr_at(step: int, total: int, lr: float, schedule: str) -> float:
@@ -49,11 +92,13 @@ def train_epochs(
     desc: str = "train",
     batch_transform: Callable | None = None,
     optimizer: str = "sgd",
+    precision: str = "fp32",
 ) -> dict:
     """Train ``model`` in place for ``epochs`` (fractions allowed) over ``loader``.
 
     ``loss_fn(model, batch) -> scalar loss`` (a non-finite loss stops training with ``FloatingPointError``).
-    ``optimizer``: ``sgd`` (with ``momentum``) or ``adam``. Returns ``{"train_loss", "steps",
+    ``optimizer``: ``sgd`` (with ``momentum``) or ``adam``. ``precision``: ``fp32`` or ``bf16`` (autocast
+    and channels-last; the model is left channels-last, which changes no value). Returns ``{"train_loss", "steps",
     "optimizer_state", "train_seconds"}``.
     """
     steps_per_epoch = len(loader)
@@ -64,6 +109,12 @@ def train_epochs(
         opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     else:
         raise ValueError(f"invalid optimizer={optimizer!r}: choose one of {', '.join(OPTIMIZERS)}")
+    device = next(model.parameters()).device
+    bf16 = precision == "bf16"
+    if bf16:
+        check_precision(precision, device)
+        model.to(memory_format=torch.channels_last)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
     start = time.perf_counter()
     model.train()
     step, running, seen = 0, 0.0, 0
@@ -74,10 +125,14 @@ def train_epochs(
                 break
             if batch_transform is not None:
                 batch = batch_transform(batch)
+            if bf16:
+                batch = [b.contiguous(memory_format=torch.channels_last)
+                         if isinstance(b, torch.Tensor) and b.dim() == 4 else b for b in batch]
             for group in opt.param_groups:
                 group["lr"] = lr_at(step, total, lr, schedule)
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model, batch)
+            with autocast:
+                loss = loss_fn(model, batch).float()
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"{desc}: loss is {float(loss.detach())} at step {step} (learning rate {lr} too high?)")
             loss.backward()

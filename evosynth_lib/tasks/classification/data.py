@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset, TensorDataset
+from torch.utils.data import BatchSampler, Dataset, RandomSampler, Subset, TensorDataset
 
 from ..base import subset
 from ..data_dir import cache_dir, data_root, download_allowed, missing_data
@@ -185,13 +185,51 @@ def get_datasets(
     return subset(train, train_subset), subset(test, test_subset), spec
 
 
-def crop_flip(x: torch.Tensor, pad: int = 4) -> torch.Tensor:
-    """Batch augmentation: random crop with zero padding ``pad`` and random horizontal flip (global torch RNG)."""
-    n, _, h, w = x.shape
+def dataset_tensors(ds: TensorDataset | Subset) -> tuple[torch.Tensor, ...]:
+    """The tensors of a ``TensorDataset``, or of (nested) ``Subset`` s of one, indexed once."""
+    if isinstance(ds, Subset):
+        idx = torch.as_tensor(ds.indices)
+        return tuple(t[idx] for t in dataset_tensors(ds.dataset))
+    return ds.tensors
+
+
+class TensorBatches:
+    """Shuffled mini-batches of in-memory tensors, sliced by index: no per-example ``__getitem__``, no collate.
+
+    Batch for batch (and draw for draw on ``generator``) the same as ``DataLoader(TensorDataset(x, y),
+    batch_size, shuffle=True, generator=generator)``: it uses the same sampler and draws the same per-epoch
+    base seed, so runs made with either are identical (checked by the tests).
+    """
+
+    def __init__(self, dataset: TensorDataset | Subset, batch_size: int, generator: torch.Generator):
+        self.tensors = dataset_tensors(dataset)
+        self.generator = generator
+        self.sampler = BatchSampler(RandomSampler(range(len(self.tensors[0])), generator=generator), batch_size,
+                                    drop_last=False)
+
+    def __len__(self) -> int:
+        return len(self.sampler)
+
+    def __iter__(self):
+        torch.empty((), dtype=torch.int64).random_(generator=self.generator)  # DataLoader's per-epoch base seed
+        for idx in self.sampler:
+            idx = torch.as_tensor(idx)
+            yield tuple(t[idx] for t in self.tensors)
+
+
+def crop_flip(x: torch.Tensor, generator: torch.Generator | None = None, pad: int = 4) -> torch.Tensor:
+    """Batch augmentation: random crop with zero padding ``pad``, random horizontal flip; one gather per batch.
+
+    Draws from ``generator`` (the task passes one seeded by (seed, generation), so the augmentation of every
+    epoch is fixed by the seed), or from the global torch RNG when ``None``.
+    """
+    n, c, h, w = x.shape
     padded = torch.nn.functional.pad(x, (pad, pad, pad, pad))
-    dx = torch.randint(0, 2 * pad + 1, (n,)).tolist()
-    dy = torch.randint(0, 2 * pad + 1, (n,)).tolist()
-    out = torch.stack([padded[i, :, dy[i]: dy[i] + h, dx[i]: dx[i] + w] for i in range(n)])
-    flip = torch.rand(n) < 0.5
-    out[flip] = out[flip].flip(-1)
-    return out
+    dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator)
+    dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator)
+    flip = torch.rand(n, generator=generator) < 0.5
+    rows = dy[:, None] + torch.arange(h)
+    cols = dx[:, None] + torch.arange(w)
+    cols = torch.where(flip[:, None], cols.flip(1), cols)
+    return padded[torch.arange(n)[:, None, None, None], torch.arange(c)[None, :, None, None],
+                  rows[:, None, :, None], cols[:, None, None, :]]

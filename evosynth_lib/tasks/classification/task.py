@@ -1,20 +1,23 @@
 """Image classification (paper 1): MNIST / CIFAR-10 / STL-10 / synthetic images with LeNet-5 or AlexNet.
 
-The metric is top-1 test accuracy. CIFAR-10 and STL-10 training batches are augmented (random crop with
-padding 4, horizontal flip) with the global torch RNG, which the evolution seeds per generation.
+The metric is top-1 test accuracy (and, with ``validation: N``, the accuracy on N training examples held out
+from training: ``val_accuracy``, what schedules are chosen on). Training batches are sliced from in-memory
+tensors (``TensorBatches``); CIFAR-10 and STL-10 batches are augmented on the whole batch (random crop with
+padding 4, horizontal flip) from a generator seeded by (seed, generation), so every epoch's augmentation is
+fixed by the seed. ``precision: bf16`` trains with bfloat16 autocast and channels-last (``training.py``).
 """
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Subset
 
 from ...config import EvolutionConfig
 from ...core.masks import Masks
 from ...core.seeding import generator
-from ..training import evaluate_accuracy, train_epochs
-from .data import SHAPES, crop_flip, get_datasets
+from ..training import check_precision, evaluate_accuracy, train_epochs
+from .data import SHAPES, TensorBatches, crop_flip, get_datasets
 from .models import build_classifier
 
 
@@ -23,32 +26,45 @@ class ClassificationTask:
 
     def __init__(self, config: EvolutionConfig, device: torch.device):
         self.config, self.device = config, torch.device(device)
+        check_precision(config.precision, self.device)
         self.train_set, self.test_set, self.spec = get_datasets(
             config.dataset, config.data_dir, config.train_subset, config.test_subset, download=config.download,
             synthetic_shape=config.synthetic_shape, synthetic_size=config.synthetic_size,
         )
+        self.val_set = None
+        if config.validation:
+            n = len(self.train_set)
+            if config.validation >= n:
+                raise ValueError(f"invalid validation={config.validation}: the training set has only {n} examples")
+            order = torch.randperm(n, generator=torch.Generator().manual_seed(2016)).tolist()
+            self.val_set = Subset(self.train_set, order[:config.validation])
+            self.train_set = Subset(self.train_set, sorted(order[config.validation:]))
 
     def build_model(self) -> nn.Module:
         return build_classifier(self.config.model, self.spec.in_shape, self.spec.num_classes).to(self.device)
 
-    def _batch(self, batch):
-        x, y = batch
-        if self.spec.augment == "crop_flip":
-            x = crop_flip(x)
-        return x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
-
     def train(self, model: nn.Module, masks: Masks, epochs: float, generation: int) -> dict:
         c = self.config
-        loader = DataLoader(self.train_set, batch_size=c.batch_size, shuffle=True, drop_last=False,
-                            generator=generator(c.seed, generation, "shuffle"), num_workers=c.num_workers)
+        loader = TensorBatches(self.train_set, c.batch_size, generator(c.seed, generation, "shuffle"))
+        augment = generator(c.seed, generation, "augment")
+
+        def batch(b):
+            x, y = b
+            if self.spec.augment == "crop_flip":
+                x = crop_flip(x, augment)
+            return x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+
         return train_epochs(
             model, masks, loader, lambda m, b: F.cross_entropy(m(b[0]), b[1]), epochs, c.lr, c.momentum,
-            c.weight_decay, c.schedule, desc=f"gen {generation} train", batch_transform=self._batch,
+            c.weight_decay, c.schedule, desc=f"gen {generation} train", batch_transform=batch,
+            precision=c.precision,
         )
 
     def evaluate(self, model: nn.Module) -> dict:
-        loader = DataLoader(self.test_set, batch_size=500, shuffle=False)
-        return {"accuracy": evaluate_accuracy(model, loader, self.device)}
+        out = {"accuracy": evaluate_accuracy(model, DataLoader(self.test_set, batch_size=500), self.device)}
+        if self.val_set is not None:
+            out["val_accuracy"] = evaluate_accuracy(model, DataLoader(self.val_set, batch_size=500), self.device)
+        return out
 
     def example_input(self, batch_size: int = 1) -> torch.Tensor:
         return torch.randn(batch_size, *self.spec.in_shape, device=self.device)
