@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from ..config import EvolutionConfig
+from .baselines import baseline_masks
 from .clusters import cluster_view
 from .encoding import cluster_probability, synapse_probability, synaptic_probability
 from .environment import environmental_factor, factor_split, survival_thresholds, synapse_budget
@@ -39,8 +40,10 @@ def genetic_encoding(model: nn.Module, masks: Masks, config: EvolutionConfig) ->
     for name, module in prunable_modules(model).items():
         w = cluster_view(module.weight.detach().cpu(), module, config.granularity)
         live = cluster_view(masks[name].cpu(), module, config.granularity)
+        p_cluster = (cluster_probability(w, config.tau, config.normaliser, config.quantile, live)
+                     if config.pruning != "synapse_only" else live.any(dim=1).float())  # 2016: no cluster factor
         dna[name] = LayerDNA(
-            p_cluster=cluster_probability(w, config.tau, config.normaliser, config.quantile, live),
+            p_cluster=p_cluster,
             p_synapse=synapse_probability(w, config.normaliser, config.quantile, live),
         )
     return dna
@@ -81,12 +84,15 @@ def sample_masks(
 def synthesize_offspring(
     parent: nn.Module, masks: Masks, config: EvolutionConfig, generation: int
 ) -> tuple[nn.Module, Masks, dict]:
-    """Offspring of ``parent`` for ``generation`` (>= 2): new masks, and its weights.
+    """Offspring of ``parent`` for ``generation`` (>= 2): new masks (``config.pruning``), and its weights.
 
     With ``config.inherit`` the offspring keeps the parent's surviving weights (and biases); otherwise every
     layer is re-initialised (seeded by config seed and generation) before masking. Dead synapses are exactly 0.
     """
-    child_masks, info = sample_masks(parent, masks, config, generator(config.seed, generation, "synthesis"))
+    if config.pruning in ("magnitude", "random"):  # the baselines at equal synapses (baselines.py)
+        child_masks, info = baseline_masks(parent, masks, config, generation)
+    else:
+        child_masks, info = sample_masks(parent, masks, config, generator(config.seed, generation, "synthesis"))
     child = copy.deepcopy(parent)
     if not config.inherit:
         with torch.random.fork_rng(devices=[]):
