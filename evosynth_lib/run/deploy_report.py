@@ -1,0 +1,109 @@
+"""What a deploy measurement says: speed-up ratios beside the FLOP ratio, the issue's goals; and the
+re-measurement of published ONNX files on any machine (``benchmarks/deploy.py``).
+
+:func:`ratios` turns deploy rows (``run/deploy.py``'s ``deploy.csv``, or :func:`measure_files`'s) into one row
+per variant x input x batch: fps of the first and last generation, ``speedup`` (last / first, same variant),
+``flop_ratio`` (first / last FLOPs: the physical limit of a dense speed-up), ``vs_baseline`` (last gen in this
+variant / first gen in PyTorch eager float32 NCHW at the same input and batch) and the change of the metrics.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .engines import device_features, plan_variants, prepare, time_call
+
+VARIANT = ["engine", "dtype", "layout"]
+BASELINE = {"engine": "pytorch", "dtype": "float32", "layout": "nchw"}
+# the issue's goals: (label, dataset kinds, column, threshold)
+GOALS = {"detection": [("last/first gen, same engine, precision and frame", "speedup", 5.3),
+                       ("last gen best deployed / first gen fp32 eager NCHW", "vs_baseline", 10.0)],
+         "mnist": [("last/first gen at batch 1", "speedup", 9.7)],
+         "cifar10": [("last/first gen at batch 1", "speedup", 2.8)]}
+
+
+def ratios(df: pd.DataFrame) -> pd.DataFrame:
+    """First vs last generation per variant, input and batch size (module docstring)."""
+    first, last = int(df["generation"].min()), int(df["generation"].max())
+    metrics = [m for m in ("accuracy", "precision", "recall") if m in df]
+    base = df[(df["generation"] == first) & (df["engine"] == BASELINE["engine"])
+              & (df["dtype"] == BASELINE["dtype"]) & (df["layout"] == BASELINE["layout"])]
+    base = {(r["input"], r["batch_size"]): r["fps"] for _, r in base.iterrows()}
+    rows = []
+    for key, part in df.groupby(VARIANT + ["input", "batch_size"], sort=False):
+        a, b = part[part["generation"] == first], part[part["generation"] == last]
+        if a.empty or b.empty:
+            continue
+        a, b = a.iloc[0], b.iloc[0]
+        row = dict(zip(VARIANT + ["input", "batch_size"], key))
+        row.update({"fps_first": a["fps"], "fps_last": b["fps"], "speedup": b["fps"] / a["fps"],
+                    "flop_ratio": a["flops"] / b["flops"] if b["flops"] else np.nan,
+                    "vs_baseline": b["fps"] / base[(key[3], key[4])] if (key[3], key[4]) in base else np.nan,
+                    "max_abs_diff_last": b["max_abs_diff"]})
+        for m in metrics:
+            row[f"{m}_first"], row[f"{m}_last"], row[f"{m}_change"] = a[m], b[m], b[m] - a[m]
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    if len(out):
+        out["speedup_over_flop_ratio"] = out["speedup"] / out["flop_ratio"]
+    return out
+
+
+def goal_lines(r: pd.DataFrame, kind: str) -> list[str]:
+    """One line per goal of the issue that applies to ``kind`` (``detection``, ``mnist``, ``cifar10``)."""
+    lines = []
+    batch1 = r[r["batch_size"] == 1] if len(r) else r
+    for label, col, need in GOALS.get(kind, []):
+        if batch1.empty or batch1[col].isna().all():
+            lines.append(f"n/a: {label} (not measured here{': no PyTorch eager baseline' if col == 'vs_baseline' else ''})")
+            continue
+        best = batch1.loc[batch1[col].idxmax()]
+        ok = best[col] >= need
+        pr = ""
+        if kind == "detection" and {"precision_change", "recall_change"} <= set(best.index):
+            dp, dr = best["precision_change"], best["recall_change"]
+            close = abs(dp) <= 0.02 and abs(dr) <= 0.02  # False when undefined (NaN: no detections)
+            pr = f"; P/R change {dp:+.3f}/{dr:+.3f} " + ("(within 0.02)" if close else "(NOT within 0.02)")
+            ok = ok and close
+        lines.append(f"{'met' if ok else 'NOT met'}: {label} >= {need}x: {best[col]:.2f}x "
+                     f"({best['engine']} {best['dtype']} {best['layout']}, {best['input']}){pr}")
+    if len(batch1):
+        off = batch1[(batch1["speedup_over_flop_ratio"] < 0.5) | (batch1["speedup_over_flop_ratio"] > 2)]
+        lines.append(f"speed-up within 2x of the FLOP ratio: {len(batch1) - len(off)} of {len(batch1)} variants"
+                     + (f" (not: {', '.join(off['engine'] + ' ' + off['dtype'] + ' ' + off['layout'] + ' ' + off['input'])})"
+                        if len(off) else ""))
+    return lines
+
+
+def measure_files(folder: str | Path, threads: int = 1, warmup: int = 5, repetitions: int = 30,
+                  half: str = "auto", engines=("onnxruntime", "openvino")) -> pd.DataFrame:
+    """Re-measure the published ``genNN.onnx`` files of ``folder`` (with its ``manifest.json``) in every ONNX
+    engine here, at the training input and (detection) the camera frame, batch 1. ``max_abs_diff``: against the
+    masked float32 network's output stored in ``genNN.npz`` (training input only; NaN at the camera frame)."""
+    import torch
+
+    folder = Path(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    variants, _ = plan_variants(device_features(), engines, half)
+    rows = []
+    for entry in manifest["files"]:
+        check = np.load(folder / entry["check"])
+        x, ref = torch.from_numpy(check["input"]), torch.from_numpy(check["output"])
+        shapes = [tuple(entry["input_shape"])]
+        if entry.get("dynamic_hw") and manifest.get("camera_hw"):
+            shapes.append((1, shapes[0][1], *manifest["camera_hw"]))
+        for v in variants:
+            for shape in shapes:
+                xi = x if tuple(x.shape) == shape else torch.zeros(shape).normal_(generator=torch.Generator().manual_seed(0))
+                r = prepare(v, None, folder / entry["onnx"], shape, threads)
+                t = time_call(r.timed(xi), warmup, repetitions)
+                diff = float((r(x) - ref).abs().max()) if xi is x else np.nan
+                rows.append({"generation": entry["generation"], **{k: getattr(v, k) for k in VARIANT},
+                             "batch_size": 1, "input": f"{shape[2]}x{shape[3]}", "threads": threads,
+                             "fps": 1e3 / t["ms"], "ms_iqr": t["ms_iqr"],
+                             "flops": entry["flops"] * (shape[2] * shape[3]) / (shapes[0][2] * shapes[0][3]),
+                             "max_abs_diff": diff, "ms": t["ms"], "precision_used": r.precision})
+    return pd.DataFrame(rows)
