@@ -16,9 +16,11 @@
    executed again) with warnings as errors, into ``_build/html``.
 
 Training happens only where published results (``results/<profile>/``) are missing or were made with
-other parameters: the pages call :func:`evosynth_lib.report.ensure_results`, which also resumes from
-the run store ``runs/``. ``--retrain`` passes ``retrain=True`` to the pages that train (those with a
-``retrain`` parameter): they delete their published results and run folders first and train again.
+other parameters. Before the pages run, :func:`.results.train_missing` trains those evolutions at once, as
+one sweep on Ray (``run/sweep.py``; ``--jobs N`` at a time, default one per core), into the run store
+``runs/``; the pages' :func:`.results.ensure_results` then find the runs finished and publish them. When
+nothing is missing, Ray is not imported. ``--retrain`` deletes the published results and run folders of the
+executed pages' evolutions first, so that they are all trained again.
 
 Data: ``EVOSYNTH_DATA`` (``tasks/data_dir.py``; ``make`` sets it to ``../shared/data`` when that exists).
 """
@@ -39,6 +41,7 @@ import yaml
 from ..run.provenance import environment_info, git_state
 from .names import display_name
 from .paths import RUN_LOG, executed_dir, notebooks_dir, profiles_dir, repo_root
+from .results import train_missing
 from .status import write_status
 
 # the reading pages, in the order they run (after the evolve-* pages); they are fixed entries of book/_toc.yml
@@ -187,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-strict", action="store_true", help="do not turn jupyter-book warnings into errors")
     parser.add_argument("--log-output", action="store_true", help="stream the notebooks' output (training progress)")
     parser.add_argument("--kernel", default="python3", help="Jupyter kernel name; default python3")
+    parser.add_argument("--jobs", type=int, metavar="N",
+                        help="missing evolutions trained at once (Ray; default: one per core)")
     parser.add_argument("--list", action="store_true", help="list the profile's pages and exit")
     args = parser.parse_args(argv)
 
@@ -229,10 +234,14 @@ def main(argv: list[str] | None = None) -> int:
     run_log.write_text(json.dumps(log, indent=2, default=str) + "\n")
 
     t0 = time.time()
+    trained = train_missing(args.profile, todo, retrain=args.retrain, jobs=args.jobs)  # at once, on Ray
+    log.update(retrain=args.retrain, trained={o.name: o.status for o in trained})
+    run_log.write_text(json.dumps(log, indent=2, default=str) + "\n")
     for i, page in enumerate(todo, 1):
         print(f"[{i}/{len(todo)}] {page} ({page_source(page).relative_to(repo_root())}, "
               f"profiles/{args.profile}/{page}.yaml)", flush=True)
-        entry = execute(page, args.profile, args.retrain, args.log_output, args.kernel)
+        # retrain=False: train_missing did the retraining; the pages publish its runs
+        entry = execute(page, args.profile, False, args.log_output, args.kernel)
         print(f"[{i}/{len(todo)}] {page}: {entry['status']} in {entry['duration_s']:.1f} s", flush=True)
     log = json.loads(run_log.read_text())
     log.update(finished=time.strftime("%Y-%m-%d %H:%M:%S"), duration_s=round(time.time() - t0, 1))

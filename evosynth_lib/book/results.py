@@ -10,7 +10,8 @@ Layout (committed, read by the book without retraining)::
 
 ``<name>`` is the dataset for the main runs (``mnist``, ``stl10``, ``cifar10``; ``<name>-seed<k>`` for the
 other seeds of a profile's ``seeds`` list), ``parse27k`` for the paper-2 reproduction (run on its stand-in) and
-``normalisation/<reading>`` for the normaliser study. Training happens only through :func:`ensure_results`.
+``normalisation/<reading>`` for the normaliser study. Training happens only through :func:`ensure_results` (one
+run, in the page) and :func:`train_missing` (the book's missing runs at once, before the pages, on Ray).
 """
 from __future__ import annotations
 
@@ -26,9 +27,10 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from ..config import EvolutionConfig
+from ..config import ConfigError, EvolutionConfig
 from ..run import store
 from ..run.evolve import evolve
+from ..run.sweep import Evolution, outcome_table, sweep
 from ..run.measure import measure_run_speed
 from ..run.provenance import environment_info, git_state
 from .names import display_name
@@ -177,16 +179,10 @@ def ensure_results(config: EvolutionConfig, profile: str, name: str | None = Non
     command = book_command(profile, page)
     out = results_path(profile, name, results_dir)
     if retrain:
-        for p in (out, store.run_dir_for(config, resolve(runs_dir))):
-            if p.exists():
-                print(f"--retrain: deleting {p}")
-                shutil.rmtree(p)
+        forget(config, out, runs_dir)
     found = load_published(profile, name, results_dir, page)
     if isinstance(found, Published) and found.config:
-        published = EvolutionConfig.from_dict(found.config)
-        # the run id leaves out the number of generations (a run can be extended): compare it too
-        if (published.run_id() == config.run_id() and published.generations == config.generations
-                and len(found.generations) == config.generations):
+        if is_current(found, config):
             print(f"{display_name(name)}: reusing the published results in {relative(out)} "
                   f"(run {config.run_id()}); `{command} --retrain` trains again.")
             return found
@@ -201,6 +197,71 @@ def ensure_results(config: EvolutionConfig, profile: str, name: str | None = Non
     publish(run_dir, out, config, {"profile": profile, "name": name, "page": page, "command": command,
                                    "book_wall_time_s": round(time.time() - start, 1)})
     return load_published(profile, name, results_dir, page)
+
+
+def is_current(found: Published | NotRun, config: EvolutionConfig) -> bool:
+    """Whether published results are those of ``config``: same run id and number of generations."""
+    if not isinstance(found, Published) or not found.config:
+        return False
+    published = EvolutionConfig.from_dict(found.config)
+    # the run id leaves out the number of generations (a run can be extended): compare it too
+    return (published.run_id() == config.run_id() and published.generations == config.generations
+            and len(found.generations) == config.generations)
+
+
+def forget(config: EvolutionConfig, out: Path, runs_dir: str | os.PathLike = RUNS) -> None:
+    """``--retrain``: delete the published results ``out`` and the run folder of ``config``."""
+    for p in (out, store.run_dir_for(config, resolve(runs_dir))):
+        if p.exists():
+            print(f"--retrain: deleting {p}")
+            shutil.rmtree(p)
+
+
+def train_missing(profile: str, pages: list[str], runs_dir: str | os.PathLike = RUNS,
+                  results_dir: str | os.PathLike = RESULTS, retrain: bool = False, jobs: int | None = None) -> list:
+    """Train at once, on Ray (``run/sweep.py``), the evolutions of ``pages`` that have no current published results.
+
+    Their runs go to ``runs_dir``, where the pages' :func:`ensure_results` then finds them finished and publishes
+    them without training. ``jobs`` runs at a time (default: one per core; each with cores // jobs threads);
+    ``retrain`` first deletes the published results and run folders. Nothing missing: Ray is not imported.
+    Returns the sweep's outcomes (a failed run is left to its page, which reports it or records it as not run).
+    """
+    evolutions = profile_evolutions(profile, pages)
+    if retrain:
+        for ev in evolutions:
+            forget(ev.config, results_path(profile, ev.name, results_dir), runs_dir)
+    missing = [ev for ev in evolutions if not is_current(load_published(profile, ev.name, results_dir), ev.config)]
+    if not missing:
+        return []
+    cores = os.cpu_count() or 1
+    jobs = max(1, min(jobs or cores, cores, len(missing)))
+    print(f"training {len(missing)} evolution(s), {jobs} at a time: {', '.join(ev.name for ev in missing)}")
+    outcomes = sweep(missing, resolve(runs_dir), cpus_per_run=max(1, cores // jobs))
+    print(outcome_table(outcomes))
+    return outcomes
+
+
+def profile_evolutions(profile: str, pages: list[str] | None = None) -> list[Evolution]:
+    """Every evolution the pages of ``profile`` train, named as they are published: each seed of an ``evolve-*``
+    page (``<name>``, ``<name>-seed<k>``) and each reading of the normaliser study (``normalisation/<reading>``)."""
+    fields = {f.name for f in dataclasses.fields(EvolutionConfig)}
+    out = []
+    for path in sorted((profiles_dir() / profile).glob("*.yaml")):
+        page, d, source = path.stem, yaml.safe_load(path.read_text()) or {}, str(relative(path))
+        if pages is not None and page not in pages:
+            continue
+        try:
+            if page.startswith("evolve"):
+                name, seeds = d.get("name") or d.get("dataset", "synthetic"), d.get("seeds", [0])
+                values = {k: v for k, v in d.items() if k in fields}
+                out += [Evolution(seed_run_name(name, seeds, s), EvolutionConfig.from_dict({**values, "seed": s}),
+                                  source) for s in seeds]
+            elif page == "normalisation":
+                out += [Evolution(f"normalisation/{key}", EvolutionConfig.from_dict({**d.get("base", {}), **change}),
+                                  source) for key, change in (d.get("readings") or {}).items()]
+        except (ConfigError, TypeError) as e:
+            raise ConfigError(f"{source}: {e}") from None
+    return out
 
 
 def config_from_parameters(namespace: dict[str, Any], seed: int | None = None) -> EvolutionConfig:

@@ -1,0 +1,96 @@
+"""Command line: many evolutions at once, as Ray tasks (one evolution per task), into one run store.
+
+    python -m evosynth_lib.sweep --profile quick                        # every evolution of a book profile
+    python -m evosynth_lib.sweep --profile quick --only mnist-seed1 normalisation   # some of them (or pages)
+    python -m evosynth_lib.sweep configs/a.yaml configs/b.yaml [--set k=v]           # configuration files
+    python -m evosynth_lib.sweep --profile paper --address auto --gpus-per-run 1     # on a running Ray cluster
+
+A profile's evolutions are named as the book publishes them (``mnist``, ``mnist-seed1``,
+``normalisation/max``); a file's by its name (``<file>-seed<k>`` for a profile file's seeds). Runs already
+finished in the run store are skipped; the others are trained (interrupted ones resume). The whole set is
+checked before any task starts (an error prints one line and exits 2); at the end a table says what finished,
+resumed or failed, and the exit status is 1 when any run failed. The book publishes finished runs without
+training (``make book``): see the README's "Running on a cluster".
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .book.paths import RUNS, resolve
+from .book.results import profile_evolutions
+from .cli import configs_from_file
+from .config import ConfigError
+from .run.sweep import Evolution, outcome_table, sweep
+
+
+def evolutions_from(files: list[str], profile: str | None, only: list[str] | None,
+                    overrides: list[str] = ()) -> list[Evolution]:
+    """The evolutions the command line names: a profile's, the files', then only those ``only`` names."""
+    found: list[Evolution] = []
+    if profile:
+        found += profile_evolutions(profile)
+        if not found:
+            raise ConfigError(f"profile {profile!r} has no evolutions (profiles/{profile}/evolve-*.yaml, normalisation.yaml)")
+    for file in files:
+        try:
+            configs = configs_from_file(file, overrides)
+        except ConfigError as e:
+            raise ConfigError(f"{file}: {e}") from None
+        stem = Path(file).stem
+        found += [Evolution(f"{stem}-seed{c.seed}" if len(configs) > 1 else stem, c, file) for c in configs]
+    if only:
+        groups = {ev.name for ev in found} | {Path(ev.source).stem for ev in found} | \
+                 {ev.name.split("/")[0] for ev in found}
+        unknown = [n for n in only if n not in groups]
+        if unknown:
+            raise ConfigError(f"--only {' '.join(unknown)}: not in the set; known: {', '.join(ev.name for ev in found)}")
+        found = [ev for ev in found if {ev.name, Path(ev.source).stem, ev.name.split('/')[0]} & set(only)]
+    if not found:
+        raise ConfigError("nothing to run: give configuration files or --profile")
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m evosynth_lib.sweep", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("files", nargs="*", metavar="FILE", help="YAML configuration or profile files")
+    p.add_argument("--profile", help="every evolution of profiles/PROFILE/ (evolve-*.yaml, normalisation.yaml)")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="only these runs (a run name, a page or a file name)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a field of the files")
+    p.add_argument("--runs-dir", default=None, help=f"the run store (default: {RUNS}/ of the repository, else ./runs)")
+    p.add_argument("--address", help="a running Ray cluster (auto, or ray://HEAD:10001); default: a local instance "
+                   "with every core of this machine (or $RAY_ADDRESS)")
+    p.add_argument("--num-cpus", type=int, help="CPUs of the local instance (default: every core)")
+    p.add_argument("--cpus-per-run", type=float, default=1, help="CPUs each run reserves (default 1)")
+    p.add_argument("--gpus-per-run", type=float, default=0, help="GPUs each run reserves (default 0)")
+    p.add_argument("--threads", type=int, help="each run's torch threads, recorded in the run (default: the one a "
+                   "started run recorded, else --cpus-per-run)")
+    p.add_argument("--max-retries", type=int, default=3, help="restarts of a run whose worker died (default 3)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--traceback", action="store_true", help="show the full traceback of an error")
+    args = p.parse_args(argv)
+    try:
+        evolutions = evolutions_from(args.files, args.profile, args.only, args.set)
+        outcomes = sweep(evolutions, args.runs_dir or _default_runs_dir(), address=args.address,
+                         num_cpus=args.num_cpus, cpus_per_run=args.cpus_per_run, gpus_per_run=args.gpus_per_run,
+                         threads=args.threads, max_retries=args.max_retries, progress=not args.no_progress)
+    except (ConfigError, FileNotFoundError) as e:
+        if args.traceback:
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(outcome_table(outcomes))
+    return 1 if any(o.status == "failed" for o in outcomes) else 0
+
+
+def _default_runs_dir() -> Path:
+    try:
+        return resolve(RUNS)  # the book's run store, so that `make book` publishes what the sweep trained
+    except FileNotFoundError:  # not inside the repository
+        return Path(RUNS)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
