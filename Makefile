@@ -1,9 +1,11 @@
-# make install | make test | make book [PROFILE=quick|smoke|paper] [RETRAIN=1] | make smoke | make clean
+# make install | make test | make book [PROFILE=quick|smoke|paper] [RETRAIN=1] [JOBS=N] | make smoke | make clean
 # Everything is installed into $(VENV) (a virtual environment made with $(PYTHON)).
 PYTHON ?= python3
 VENV ?= .venv
 PROFILE ?= quick
 RETRAIN ?=
+# missing evolutions trained at once by make book (a local Ray instance; empty: one per core)
+JOBS ?=
 PY := $(VENV)/bin/python
 # the data folder (read only): $EVOSYNTH_DATA, else ../shared/data when it exists
 EVOSYNTH_DATA ?= $(wildcard $(abspath ../shared/data))
@@ -23,7 +25,7 @@ test: install
 
 # execute the notebooks with the profile's parameters (training only what results/$(PROFILE)/ lacks), then the HTML
 book: install
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m evosynth_lib.book --profile $(PROFILE) $(if $(RETRAIN),--retrain)
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m evosynth_lib.book --profile $(PROFILE) $(if $(RETRAIN),--retrain) $(if $(JOBS),--jobs $(JOBS))
 
 smoke:
 	$(MAKE) book PROFILE=smoke

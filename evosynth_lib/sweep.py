@@ -32,7 +32,8 @@ def evolutions_from(files: list[str], profile: str | None, only: list[str] | Non
     if profile:
         found += profile_evolutions(profile)
         if not found:
-            raise ConfigError(f"profile {profile!r} has no evolutions (profiles/{profile}/evolve-*.yaml, normalisation.yaml)")
+            raise ConfigError(f"profile {profile!r} has no evolutions (profiles/{profile}/evolve-*.yaml or "
+                              f"normalisation.yaml)")
     for file in files:
         try:
             configs = configs_from_file(file, overrides)
@@ -41,12 +42,11 @@ def evolutions_from(files: list[str], profile: str | None, only: list[str] | Non
         stem = Path(file).stem
         found += [Evolution(f"{stem}-seed{c.seed}" if len(configs) > 1 else stem, c, file) for c in configs]
     if only:
-        groups = {ev.name for ev in found} | {Path(ev.source).stem for ev in found} | \
-                 {ev.name.split("/")[0] for ev in found}
-        unknown = [n for n in only if n not in groups]
+        labels = {ev.name: {ev.name, ev.name.split("/")[0], Path(ev.source).stem} for ev in found}  # run, study, page
+        unknown = [n for n in only if not any(n in names for names in labels.values())]
         if unknown:
-            raise ConfigError(f"--only {' '.join(unknown)}: not in the set; known: {', '.join(ev.name for ev in found)}")
-        found = [ev for ev in found if {ev.name, Path(ev.source).stem, ev.name.split('/')[0]} & set(only)]
+            raise ConfigError(f"--only {' '.join(unknown)}: not in the set; known: {', '.join(labels)}")
+        found = [ev for ev in found if labels[ev.name] & set(only)]
     if not found:
         raise ConfigError("nothing to run: give configuration files or --profile")
     return found

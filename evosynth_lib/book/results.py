@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import torch
 import yaml
 
 from ..config import ConfigError, EvolutionConfig
@@ -222,8 +223,9 @@ def train_missing(profile: str, pages: list[str], runs_dir: str | os.PathLike = 
     """Train at once, on Ray (``run/sweep.py``), the evolutions of ``pages`` that have no current published results.
 
     Their runs go to ``runs_dir``, where the pages' :func:`ensure_results` then finds them finished and publishes
-    them without training. ``jobs`` runs at a time (default: one per core; each with cores // jobs threads);
-    ``retrain`` first deletes the published results and run folders. Nothing missing: Ray is not imported.
+    them without training. ``jobs`` runs at a time (default: one per core, or one per GPU if there are GPUs; each
+    with cores // jobs threads); ``retrain`` first deletes the published results and run folders. Nothing
+    missing: Ray is not imported.
     Returns the sweep's outcomes (a failed run is left to its page, which reports it or records it as not run).
     """
     evolutions = profile_evolutions(profile, pages)
@@ -233,10 +235,10 @@ def train_missing(profile: str, pages: list[str], runs_dir: str | os.PathLike = 
     missing = [ev for ev in evolutions if not is_current(load_published(profile, ev.name, results_dir), ev.config)]
     if not missing:
         return []
-    cores = os.cpu_count() or 1
-    jobs = max(1, min(jobs or cores, cores, len(missing)))
+    cores, gpus = os.cpu_count() or 1, torch.cuda.device_count()  # with GPUs: one run per GPU by default
+    jobs = max(1, min(jobs or gpus or cores, cores, len(missing)))
     print(f"training {len(missing)} evolution(s), {jobs} at a time: {', '.join(ev.name for ev in missing)}")
-    outcomes = sweep(missing, resolve(runs_dir), cpus_per_run=max(1, cores // jobs))
+    outcomes = sweep(missing, resolve(runs_dir), cpus_per_run=max(1, cores // jobs), gpus_per_run=gpus / jobs)
     print(outcome_table(outcomes))
     return outcomes
 

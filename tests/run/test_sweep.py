@@ -162,3 +162,24 @@ def test_command_line_table_and_exit_status(local_ray, tmp_path, capsys):
     assert "1 skipped" in capsys.readouterr().out
     assert sweep_cli.main([str(good), "--only", "nope", "--runs-dir", runs]) == 2
     assert "--only nope: not in the set" in capsys.readouterr().err
+
+
+def test_the_book_trains_missing_results_through_the_sweep(local_ray, tmp_path, monkeypatch):
+    """book.results.train_missing: the profile's unpublished evolutions at once; the pages then only publish."""
+    from evosynth_lib.book import results
+    from evosynth_lib.run import evolve as evolve_module
+
+    (tmp_path / "_config.yml").write_text("title: t\n")
+    (tmp_path / "profiles" / "t").mkdir(parents=True)
+    (tmp_path / "profiles" / "t" / "evolve-synthetic.yaml").write_text(
+        "profile: t\ndataset: synthetic\nmodel: lenet5\ngenerations: 2\nepochs: 0.5\nbatch_size: 32\n"
+        "synthetic_size: [128, 64]\ndevice: cpu\nseeds: [0, 1]\n")
+    monkeypatch.setenv("EVOSYNTH_ROOT", str(tmp_path))
+    evolutions = results.profile_evolutions("t")
+    assert [ev.name for ev in evolutions] == ["synthetic", "synthetic-seed1"]
+    outcomes = results.train_missing("t", ["evolve-synthetic"], runs_dir="runs", results_dir="results", jobs=2)
+    assert [o.status for o in outcomes] == ["finished", "finished"]
+    monkeypatch.setattr(evolve_module, "make_task", lambda *a: pytest.fail("the page trained again"))
+    for ev in evolutions:  # what the evolve page does: publish the finished run
+        assert isinstance(results.ensure_results(ev.config, "t", ev.name, "runs", "results"), results.Published)
+    assert results.train_missing("t", ["evolve-synthetic"], runs_dir="runs", results_dir="results") == []
