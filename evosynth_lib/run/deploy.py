@@ -207,7 +207,8 @@ def deploy_run(run_dir, out_dir=None, generations="all", engines=None, half: str
                              "median of repetitions timed alone (time.perf_counter); ms_iqr their inter-quartile "
                              "range", "input": "one fixed input already in the engine's dtype and layout",
                              "batch_sizes": list(batch_sizes), "inputs": [f"{s[1]}x{s[2]}" for s in shapes],
-                             "camera_frame": f"{CAMERA_HW[0]}x{CAMERA_HW[1]}" if detection else None},
+                             "camera_frame": f"{CAMERA_HW[0]}x{CAMERA_HW[1]}"
+                             if (3, *CAMERA_HW) in shapes else None},
                 "evaluation": {"generations": evaluated, "limit": eval_limit, "batch_size": eval_batch_size,
                                "input": f"{shapes[0][1]}x{shapes[0][2]}", "threads": eval_threads},
                 "files": exported, "seconds": round(time.time() - t0, 1),
