@@ -25,7 +25,7 @@ from ...config import EvolutionConfig
 from ...core.seeding import generator
 from ..base import subset
 from ..data_dir import data_root
-from ..training import train_epochs
+from ..training import check_precision, train_epochs
 from .boxes import decode, detection_loss, standardise
 from .data import Parse27k, PennFudan, augment_batch, collate_detection
 from .metrics import precision_recall
@@ -45,6 +45,7 @@ class DetectionTask:
     def __init__(self, config: EvolutionConfig, device: torch.device | str = "cpu"):
         config.validate()
         self.config, self.knobs, self.device = config, config.detection, torch.device(device)
+        check_precision(config.precision, self.device)
         self.image_hw = self.knobs.image_hw(config.dataset)
         self.stride = self.knobs.stride
         if self.knobs.optimizer == "adam" and config.lr > 5e-3:
@@ -103,7 +104,7 @@ class DetectionTask:
             masks = {n: m.to(self.device) for n, m in masks.items()}
         return train_epochs(model, masks, loader, lambda m, batch: self.loss(m, *batch)[0], epochs, c.lr,
                             c.momentum, c.weight_decay, c.schedule, desc=f"gen {generation} train",
-                            batch_transform=augment, optimizer=self.knobs.optimizer)
+                            batch_transform=augment, optimizer=self.knobs.optimizer, precision=c.precision)
 
     def speed_settings(self) -> dict[str, int]:
         k = self.knobs
