@@ -141,7 +141,7 @@ def run_evolution(config: EvolutionConfig, runs_dir: str) -> dict[str, Any]:
     run_dir = store.run_dir_for(config, runs_dir)
     found, start = _finished(run_dir), time.perf_counter()
     evolve(config, runs_dir, progress=False)
-    return {"found": found, "done": _finished(run_dir), "seconds": time.perf_counter() - start, "pid": os.getpid()}
+    return {"found": found, "done": _finished(run_dir), "seconds": time.perf_counter() - start}
 
 
 def sweep(evolutions: list[Evolution], runs_dir: str | os.PathLike = "runs", *, address: str | None = None,
@@ -169,10 +169,10 @@ def sweep(evolutions: list[Evolution], runs_dir: str | os.PathLike = "runs", *, 
         run_dir = store.run_dir_for(ev.config, runs_dir)
         found = _finished(run_dir)
         outcomes[ev.name] = Outcome(ev.name, ev.config.run_id(), run_dir, ev.config.generations, found, found)
-    todo = [ev for ev in planned if outcomes[ev.name].found < ev.config.generations]
     for out in outcomes.values():
         if out.found >= out.generations:
-            out.status = "skipped"
+            out.status = "skipped"  # no task: the run is finished
+    todo = [ev for ev in planned if outcomes[ev.name].status != "skipped"]
     if todo:
         import ray  # only here: a set of finished runs never imports (nor starts) Ray
 

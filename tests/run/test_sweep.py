@@ -22,7 +22,6 @@ from evosynth_lib.run.store import load_checkpoint, load_generations, run_dir_fo
 from evosynth_lib.run.sweep import Evolution, _finished, outcome_table, sweep
 
 ray = pytest.importorskip("ray")
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
@@ -127,20 +126,31 @@ def test_a_finished_run_is_skipped_without_training(local_ray, tmp_path):
     assert {p.name: p.stat().st_mtime_ns for p in run.iterdir()} == stamps  # not even opened for writing
 
 
-def test_finished_runs_and_committed_results_never_import_ray(tmp_path):
+def make_profile(root: Path, seeds: str = "[0, 1]") -> None:
+    """A repository with one profile ``t`` whose page ``evolve-synthetic`` has a smoke evolution per seed."""
+    (root / "_config.yml").write_text("title: t\n")
+    (root / "profiles" / "t").mkdir(parents=True)
+    (root / "profiles" / "t" / "evolve-synthetic.yaml").write_text(
+        "profile: t\ndataset: synthetic\nmodel: lenet5\ngenerations: 2\nepochs: 0.5\nbatch_size: 32\n"
+        f"synthetic_size: [128, 64]\ndevice: cpu\nthreads: 1\nseeds: {seeds}\n")
+
+
+def test_finished_runs_and_published_results_never_import_ray(tmp_path, monkeypatch):
     """`make book` on committed results: train_missing finds nothing to train, and Ray is never imported."""
-    config = smoke(generations=1)
-    evolve(config, tmp_path, progress=False)
+    from evosynth_lib.book import results
+
+    make_profile(tmp_path, "[0]")
+    monkeypatch.setenv("EVOSYNTH_ROOT", str(tmp_path))
+    [ev] = results.profile_evolutions("t")
+    results.publish(evolve(ev.config, tmp_path / "runs", progress=False), tmp_path / "results" / "t" / ev.name)
     code = ("import sys\n"
-            "from evosynth_lib.book.build import profile_pages\n"
-            "from evosynth_lib.book.results import train_missing\n"
-            "from evosynth_lib.config import EvolutionConfig\n"
-            "from evosynth_lib.run.sweep import Evolution, sweep\n"
-            "assert train_missing('smoke', profile_pages('smoke')) == []\n"
-            f"[out] = sweep([Evolution('done', EvolutionConfig.from_dict({config.to_dict()!r}))], {str(tmp_path)!r})\n"
+            "from evosynth_lib.book.results import profile_evolutions, train_missing\n"
+            "from evosynth_lib.run.sweep import sweep\n"
+            "assert train_missing('t', ['evolve-synthetic']) == []\n"
+            "[out] = sweep(profile_evolutions('t'), 'runs')\n"
             "assert out.status == 'skipped', out\n"
             "assert 'ray' not in sys.modules, 'ray was imported'\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
 
 
@@ -169,11 +179,7 @@ def test_the_book_trains_missing_results_through_the_sweep(local_ray, tmp_path, 
     from evosynth_lib.book import results
     from evosynth_lib.run import evolve as evolve_module
 
-    (tmp_path / "_config.yml").write_text("title: t\n")
-    (tmp_path / "profiles" / "t").mkdir(parents=True)
-    (tmp_path / "profiles" / "t" / "evolve-synthetic.yaml").write_text(
-        "profile: t\ndataset: synthetic\nmodel: lenet5\ngenerations: 2\nepochs: 0.5\nbatch_size: 32\n"
-        "synthetic_size: [128, 64]\ndevice: cpu\nseeds: [0, 1]\n")
+    make_profile(tmp_path)
     monkeypatch.setenv("EVOSYNTH_ROOT", str(tmp_path))
     evolutions = results.profile_evolutions("t")
     assert [ev.name for ev in evolutions] == ["synthetic", "synthetic-seed1"]
