@@ -68,6 +68,8 @@ def goal_lines(r: pd.DataFrame, kind: str) -> list[str]:
             close = abs(dp) <= 0.02 and abs(dr) <= 0.02  # False when undefined (NaN: no detections)
             pr = f"; P/R change {dp:+.3f}/{dr:+.3f} " + ("(within 0.02)" if close else "(NOT within 0.02)")
             ok = ok and close
+        elif kind == "detection" and col == "speedup":
+            pr = "; P/R not measured here"
         lines.append(f"{'met' if ok else 'NOT met'}: {label} >= {need}x: {best[col]:.2f}x "
                      f"({best['engine']} {best['dtype']} {best['layout']}, {best['input']}){pr}")
     if len(batch1):
