@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
                    "with every core of this machine (or $RAY_ADDRESS)")
     p.add_argument("--num-cpus", type=int, help="CPUs of the local instance (default: every core)")
     p.add_argument("--cpus-per-run", type=float, default=1, help="CPUs each run reserves (default 1)")
-    p.add_argument("--gpus-per-run", type=float, default=0, help="GPUs each run reserves (default 0)")
+    p.add_argument("--gpus-per-run", type=float, default=0, help="GPUs each run reserves, may be a fraction "
+                   "(default 0: the runs see no GPU, and device auto means the CPU)")
     p.add_argument("--threads", type=int, help="each run's torch threads, recorded in the run (default: the one a "
                    "started run recorded, else --cpus-per-run)")
     p.add_argument("--max-retries", type=int, default=3, help="restarts of a run whose worker died (default 3)")

@@ -98,11 +98,12 @@ def _finished(run_dir: Path) -> int:
 
 
 def plan(evolutions: list[Evolution], runs_dir: str | os.PathLike, threads: int | None = None,
-         default_threads: int = 1) -> list[Evolution]:
+         default_threads: int = 1, gpus_per_run: float = 0) -> list[Evolution]:
     """The set checked, each configuration with its thread count fixed; raises ``ConfigError`` before anything runs.
 
     ``threads`` (if given) overrides the configurations' own; a run without either gets the thread count its
-    run folder recorded, else ``default_threads``.
+    run folder recorded, else ``default_threads``. A task without GPUs sees none (Ray hides them), so a run
+    that asks for ``device: cuda`` needs ``gpus_per_run > 0`` (``device: auto`` runs on the CPU then).
     """
     if threads is not None and not (isinstance(threads, int) and not isinstance(threads, bool) and threads >= 1):
         raise ConfigError(f"invalid threads={threads!r}: must be an integer >= 1")
@@ -124,6 +125,9 @@ def plan(evolutions: list[Evolution], runs_dir: str | os.PathLike, threads: int 
         if run_id in runs:
             raise ConfigError(f"{where}: same evolution as run {runs[run_id]} (run id {run_id}; only generations, "
                               f"threads or device differ): give it once")
+        if config.device.startswith("cuda") and not gpus_per_run:
+            raise ConfigError(f"{where}: invalid device={config.device!r}: its task gets no GPU; give GPUs per run "
+                              f"(--gpus-per-run) or device auto or cpu")
         names.add(ev.name)
         runs[run_id] = ev.name
         manifest = _manifest(store.run_dir_for(config, runs_dir))
@@ -163,7 +167,7 @@ def sweep(evolutions: list[Evolution], runs_dir: str | os.PathLike = "runs", *, 
         if not ok:
             raise ConfigError(f"invalid {name}={value!r}: must be {why}")
     runs_dir = Path(runs_dir).resolve()
-    planned = plan(evolutions, runs_dir, threads, default_threads=max(1, int(cpus_per_run)))
+    planned = plan(evolutions, runs_dir, threads, default_threads=max(1, int(cpus_per_run)), gpus_per_run=gpus_per_run)
     outcomes = {}
     for ev in planned:
         run_dir = store.run_dir_for(ev.config, runs_dir)

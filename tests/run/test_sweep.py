@@ -108,6 +108,8 @@ def test_a_bad_configuration_fails_before_any_task_starts(local_ray, tmp_path):
         sweep([Evolution("first", good), Evolution("second", bad, "b.yaml")], tmp_path / "runs")
     with pytest.raises(ConfigError, match="run twin: same evolution as run first"):
         sweep([Evolution("first", good), Evolution("twin", good.replace(generations=5))], tmp_path / "runs")
+    with pytest.raises(ConfigError, match=r"run first: invalid device='cuda': its task gets no GPU"):
+        sweep([Evolution("first", good.replace(device="cuda"))], tmp_path / "runs")
     with pytest.raises(ConfigError, match="invalid cpus_per_run=0"):
         sweep([Evolution("first", good)], tmp_path / "runs", cpus_per_run=0)
     assert not (tmp_path / "runs").exists()  # nothing started, nothing written
