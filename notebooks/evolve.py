@@ -61,6 +61,10 @@ synthetic_size = [512, 256]
 download = None
 threads = None
 detection = {}
+precision = "fp32"  # training arithmetic: fp32 | bf16 (autocast + channels-last, where the device runs it fast)
+pruning = "evolutionary"  # | synapse_only (2016 encoding) | magnitude | random (baselines; need targets)
+targets = None  # synapses per generation, for the magnitude / random baselines
+validation = 0  # training examples held out (val_accuracy), to choose schedules without the test set
 _declared = set(dir())
 
 # %% tags=["remove-cell"]

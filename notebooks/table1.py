@@ -28,12 +28,16 @@ results_dir = "results"
 runs = {"mnist": "mnist", "stl10": "stl10", "cifar10": "cifar10"}
 # runs that repeat a dataset's run with other seeds (the spread over seeds); names under results/<profile>/
 seed_runs = {"mnist": ["mnist"]}
+# the candidate schedules of a dataset's run (published runs with a validation hold-out) and the rule's threshold
+selection = {}  # e.g. {"mnist": {"candidates": {"label": "select/mnist-x"}, "min_efficiency": 125}}
+# evolutionary synthesis beside the baselines at equal synapses: {dataset: {method: [published run names]}}
+baselines = {}
 _declared = set(dir())
 
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
 
-from evosynth_lib.book import display, names, paper, plots, results, tables
+from evosynth_lib.book import comparisons, display, names, paper, plots, results, tables
 from evosynth_lib.book.parameters import check_parameters
 
 check_parameters(globals(), _declared)
@@ -72,6 +76,52 @@ if len(seeded) > 1:
     plt.show()
 else:
     display.show(f"One seed only in profile `{profile}` (seed runs: {seed_runs.get('mnist')}).")
+
+# %% [markdown]
+# ### How the schedule was chosen
+#
+# The training schedule and the normaliser's quantile were chosen on **validation** data: each candidate is a
+# full 13-generation evolution (seed 0) with 5,000 MNIST training images held out of training. The rule, fixed
+# before the runs and applied by `comparisons.chosen`: the highest generation-13 validation accuracy among the
+# candidates whose architectural efficiency reaches the goal (125X, the paper's); if none does, the highest
+# efficiency. The test set plays no part in the choice; the chosen candidate *is* the published seed-0 run.
+
+# %% tags=["hide-input"]
+for dataset, spec in selection.items():
+    found = {k: results.load_published(profile, n, results_dir) for k, n in spec["candidates"].items()}
+    done = {k: r for k, r in found.items() if isinstance(r, results.Published)}
+    missing = [k for k in found if k not in done]
+    if done:
+        display.show(comparisons.selection_table(done, spec["min_efficiency"]))
+    if missing:
+        display.show(f"Candidates not run in profile `{profile}`: {', '.join(missing)}.")
+if not selection:
+    display.show(f"No schedule selection in profile `{profile}`.")
+
+# %% [markdown]
+# ### Baselines at equal synapses
+#
+# Is evolutionary synthesis better than plain pruning at the same size and the same training budget? Each
+# baseline removes synapses to **exactly** the synapse counts of the evolution's seed-0 run, generation by
+# generation, and retrains each generation exactly like the evolution (same epochs, schedule, precision):
+# *magnitude pruning* (iterative global |w| pruning, `torch.nn.utils.prune`), *random pruning*, and the
+# *synapse-only encoding* of the group's 2016 paper (the same sampling without the cluster factor; its synapse
+# counts are its own). Mean over seeds, bars one standard deviation.
+
+# %% tags=["hide-input"]
+for dataset, methods in baselines.items():
+    loaded = {m: [results.load_published(profile, n, results_dir) for n in ns] for m, ns in methods.items()}
+    runs = {m: [r for r in rs if isinstance(r, results.Published)] for m, rs in loaded.items()}
+    absent = {m: len(rs) - len(runs[m]) for m, rs in loaded.items() if len(rs) > len(runs[m])}
+    display.show(comparisons.baseline_table(runs))
+    fig, ax = plt.subplots(figsize=(8, 5))
+    comparisons.plot_methods(ax, runs, paper_dataset=dataset)
+    ax.set_title(f"{names.display_name(dataset)}: evolutionary synthesis and the baselines")
+    plt.show()
+    if absent:
+        display.show("Not run yet: " + ", ".join(f"{m} ({k} seed(s))" for m, k in absent.items()))
+if not baselines:
+    display.show(f"No baselines in profile `{profile}`.")
 
 # %% [markdown]
 # ## STL-10 (LeNet-5)

@@ -1,0 +1,86 @@
+"""Table 1's page beyond the paper: how the schedule was chosen (on validation data), and the baselines.
+
+* :func:`selection_table` / :func:`chosen`: the candidate schedules of a run, each an evolution with
+  ``validation: N`` training examples held out; the rule (stated before the runs, applied here by code): the
+  highest generation-``g`` *validation* accuracy among candidates whose architectural efficiency reaches
+  ``min_efficiency``; when none does, the highest efficiency. The test set plays no part in the choice.
+* :func:`baseline_table` / :func:`plot_methods`: evolutionary synthesis beside the baselines at equal synapses
+  (``core/baselines.py``), mean and spread over seeds per generation.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .paper import TABLE1
+from .results import Published
+
+
+def _last(run: Published, generation: int | None = None) -> pd.Series:
+    df = run.generations
+    return df.iloc[-1] if generation is None else df[df["generation"] == generation].iloc[0]
+
+
+def chosen(candidates: dict[str, Published], min_efficiency: float, generation: int | None = None) -> str:
+    """The label of the chosen candidate (the rule in the module docstring)."""
+    last = {k: _last(r, generation) for k, r in candidates.items()}
+    reaching = [k for k, row in last.items() if row["architectural_efficiency"] >= min_efficiency]
+    if reaching:
+        return max(reaching, key=lambda k: last[k]["val_accuracy"])
+    return max(last, key=lambda k: last[k]["architectural_efficiency"])
+
+
+def selection_table(candidates: dict[str, Published], min_efficiency: float,
+                    generation: int | None = None) -> pd.DataFrame:
+    """One row per candidate: its schedule, generation-g efficiency and validation accuracy, and the choice."""
+    pick = chosen(candidates, min_efficiency, generation)
+    rows = []
+    for label, run in candidates.items():
+        row, c = _last(run, generation), run.config
+        rows.append({"candidate": label, "first epochs": c.get("first_epochs"), "epochs / generation": c.get("epochs"),
+                     "lr": c.get("lr"), "normaliser": f"{c.get('normaliser')} {c.get('quantile')}",
+                     "generation": int(row["generation"]), "A-E": f"{row['architectural_efficiency']:.1f}X",
+                     f"validation acc. ({c.get('validation')} held out)": f"{row['val_accuracy']:.4f}",
+                     "chosen": "yes" if label == pick else ""})
+    return pd.DataFrame(rows)
+
+
+def _mean_std(runs: list[Published], column: str) -> pd.DataFrame:
+    frames = [r.generations.set_index("generation")[column] for r in runs]
+    both = pd.concat(frames, axis=1)
+    return pd.DataFrame({"mean": both.mean(axis=1), "std": both.std(axis=1, ddof=1) if len(runs) > 1 else 0.0,
+                         "n": both.count(axis=1)})
+
+
+def baseline_table(methods: dict[str, list[Published]], generations: list[int] | None = None) -> pd.DataFrame:
+    """Rows: generation; per method ``A-E`` and accuracy as mean +- std over its seeds."""
+    out = {}
+    for label, runs in methods.items():
+        if not runs:
+            continue
+        ae, acc = _mean_std(runs, "architectural_efficiency"), _mean_std(runs, "accuracy")
+        out[(label, "A-E")] = [f"{m:.1f}X" for m in ae["mean"]]
+        out[(label, f"accuracy (n={len(runs)})")] = [
+            f"{m:.4f} ± {s:.4f}" if len(runs) > 1 else f"{m:.4f}" for m, s in zip(acc["mean"], acc["std"])]
+        index = ae.index
+    table = pd.DataFrame(out, index=index)
+    table.index.name = "generation"
+    table.columns = pd.MultiIndex.from_tuples(table.columns)
+    return table.loc[generations] if generations else table
+
+
+def plot_methods(ax, methods: dict[str, list[Published]], paper_dataset: str | None = None):
+    """Accuracy vs architectural efficiency (log x) per method: mean over seeds, bars = one standard deviation."""
+    for label, runs in methods.items():
+        if not runs:
+            continue
+        ae, acc = _mean_std(runs, "architectural_efficiency"), _mean_std(runs, "accuracy")
+        ax.errorbar(ae["mean"], acc["mean"], yerr=acc["std"], fmt="o-", capsize=3, label=f"{label} (n={len(runs)})")
+    if paper_dataset in TABLE1:
+        _, x, y = zip(*TABLE1[paper_dataset])
+        ax.plot(x, y, "s--", color="black", alpha=0.7, label="paper (Table 1)")
+    ax.set_xscale("log")
+    ax.set_xlabel("architectural efficiency (ancestor synapses / synapses), log scale")
+    ax.set_ylabel("test accuracy")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    return ax
