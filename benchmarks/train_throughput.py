@@ -13,13 +13,19 @@ variant is printed with its ratio to the legacy loop. ``--epoch`` also times one
 (50,000 images, bf16, pipeline included) the way an evolution trains it.
 
     python benchmarks/train_throughput.py [--models lenet5 alexnet] [--steps 20] [--rounds 5] [--threads 2] [--epoch]
+                                          [--out results/quick/train_throughput.json]
+
+``--out`` also writes what was printed as JSON (with the machine and the commit), which the book's Table 1
+page shows.
 
 Needs the data (EVOSYNTH_DATA). A measurement: run it on an otherwise idle machine.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
 import statistics
 import time
 
@@ -31,6 +37,7 @@ from evosynth_lib.config import EvolutionConfig
 from evosynth_lib.core.masks import full_masks
 from evosynth_lib.tasks import make_task
 from evosynth_lib.tasks.classification.data import TensorBatches, crop_flip
+from evosynth_lib.run.provenance import commit_label
 from evosynth_lib.tasks.training import bf16_training_support, train_epochs
 
 DATASET = {"lenet5": "mnist", "alexnet": "cifar10"}
@@ -47,6 +54,16 @@ def legacy_crop_flip(x: torch.Tensor, pad: int = 4) -> torch.Tensor:
     flip = torch.rand(n) < 0.5
     out[flip] = out[flip].flip(-1)
     return out
+
+
+def cpu_name() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 class Steps:
@@ -89,11 +106,14 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--epoch", action="store_true", help="also time one full CIFAR-10 epoch in bf16")
+    p.add_argument("--out", help="also write the results as JSON to this file")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     fast, why = bf16_training_support("cpu")
     print(f"threads {a.threads}, batch {a.batch}, {a.rounds} rounds x {a.steps} steps; bf16: {fast} ({why})")
     variants = ["legacy fp32", "tensor fp32"] + (["tensor bf16"] if fast else [])
+    report = {"threads": a.threads, "batch_size": a.batch, "rounds": a.rounds, "steps": a.steps, "bf16": why,
+              "cpu": cpu_name(), "commit": commit_label(), "rows": []}
     for name in a.models:
         config = EvolutionConfig(dataset=DATASET[name], model=name).validate()
         task = make_task(config, "cpu")
@@ -112,6 +132,8 @@ def main() -> None:
         for v in variants:
             med = statistics.median(rates[v])
             print(f"{name:8s} {v:12s} {med:8.0f} images/s   x{med / base:.2f} vs legacy fp32")
+            report["rows"].append({"model": name, "variant": v, "images_per_s": round(med, 1),
+                                   "ratio_vs_legacy_fp32": round(med / base, 3)})
     if a.epoch:
         config = EvolutionConfig(dataset="cifar10", model="alexnet", precision="bf16" if fast else "fp32",
                                  threads=a.threads).validate()
@@ -120,8 +142,14 @@ def main() -> None:
         model = task.build_model()
         start = time.perf_counter()
         task.train(model, full_masks(model), 1.0, 1)
+        seconds = time.perf_counter() - start
         print(f"one full CIFAR-10 epoch ({len(task.train_set)} images, {config.precision}, pipeline included): "
-              f"{time.perf_counter() - start:.0f} s")
+              f"{seconds:.0f} s")
+        report["cifar10_epoch"] = {"images": len(task.train_set), "precision": config.precision,
+                                   "seconds": round(seconds, 1)}
+    if a.out:
+        with open(a.out, "w") as f:
+            json.dump(report, f, indent=1)
 
 
 if __name__ == "__main__":

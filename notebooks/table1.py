@@ -45,6 +45,32 @@ check_parameters(globals(), _declared)
 ours = {d: results.load_published(profile, runs[d], results_dir) for d in paper.TABLE1}
 
 # %% [markdown]
+# ## Training speed
+#
+# Runs marked `precision: bf16` train with bfloat16 autocast (fp32 master weights) and channels-last tensors,
+# from batches sliced out of in-memory tensors with the augmentation done on the whole batch; the device's
+# features decide whether bf16 is allowed (`tasks/training.py: bf16_training_support`). Measured by
+# `benchmarks/train_throughput.py` (medians of interleaved rounds, input pipeline included), published with the
+# machine and commit it ran on:
+
+# %% tags=["hide-input"]
+import json
+from pathlib import Path
+
+speed_file = Path(results_dir) / profile / "train_throughput.json"
+if speed_file.exists():
+    report = json.loads(speed_file.read_text())
+    display.show(comparisons.training_speed_table(report))
+    epoch = report.get("cifar10_epoch")
+    display.show(f"Measured on {report['cpu']} with {report['threads']} threads, batch {report['batch_size']}, "
+                 f"commit {report['commit']}; bf16: {report['bf16']}."
+                 + (f" One full CIFAR-10 epoch ({epoch['images']:,} images, {epoch['precision']}, input "
+                    f"pipeline included): {epoch['seconds']:.0f} s." if epoch else ""))
+else:
+    display.show(f"No training-speed measurement in `{speed_file}`; "
+                 f"`python benchmarks/train_throughput.py --epoch --out {speed_file}` makes it.")
+
+# %% [markdown]
 # ## MNIST (LeNet-5)
 
 # %% tags=["hide-input"]

@@ -84,3 +84,10 @@ def plot_methods(ax, methods: dict[str, list[Published]], paper_dataset: str | N
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     return ax
+
+
+def training_speed_table(report: dict) -> pd.DataFrame:
+    """``benchmarks/train_throughput.py --out``'s JSON as a table: images/s per model and variant, and the ratio."""
+    rows = [{"model": r["model"], "training loop": r["variant"], "images/s": f"{r['images_per_s']:.0f}",
+             "vs the fp32 loop before": f"{r['ratio_vs_legacy_fp32']:.2f}x"} for r in report["rows"]]
+    return pd.DataFrame(rows)
