@@ -7,7 +7,9 @@
   kernel covers the ``C x h x w`` map, so a cluster is the ``h x w`` weights from input channel ``c`` to unit ``o``.
 * ``Linear`` after a ``Linear``: a 1x1 "kernel", i.e. one synapse per cluster.
 
-``granularity="filter"`` makes all kernels of one output channel one cluster; ``"synapse"`` makes every
+``granularity="filter"`` makes all kernels of one output channel one cluster (the paper's "set of kernels"),
+except in the network's output layer, whose units are fixed by the task (a class, the coverage map): there a
+cluster stays a kernel, so one draw never removes an output whole (:func:`layer_granularities`). ``"synapse"`` makes every
 synapse its own cluster (the cluster factor then acts per synapse).
 """
 from __future__ import annotations
@@ -37,13 +39,19 @@ def cluster_view(weight: torch.Tensor, module: nn.Module, granularity: str = "ke
     return weight.reshape(-1, 1)
 
 
+def layer_granularities(model: nn.Module, granularity: str = "kernel") -> dict[str, str]:
+    """``{parameter name: granularity}``: ``granularity`` everywhere, but ``filter`` -> ``kernel`` in the output layer."""
+    keys = list(prunable_modules(model))
+    return {k: "kernel" if granularity == "filter" and k == keys[-1] else granularity for k in keys}
+
+
 def live_clusters(model: nn.Module, masks: Masks, granularity: str = "kernel") -> dict[str, int]:
     """``{layer name: number of clusters with at least one live synapse}``."""
-    modules, names = prunable_modules(model), layer_names(model)
-    return {names[k]: int(cluster_view(masks[k], modules[k], granularity).any(dim=1).sum()) for k in modules}
+    modules, names, g = prunable_modules(model), layer_names(model), layer_granularities(model, granularity)
+    return {names[k]: int(cluster_view(masks[k], modules[k], g[k]).any(dim=1).sum()) for k in modules}
 
 
 def total_clusters(model: nn.Module, granularity: str = "kernel") -> dict[str, int]:
     """``{layer name: number of clusters}`` of the architecture (dead or alive)."""
-    modules, names = prunable_modules(model), layer_names(model)
-    return {names[k]: cluster_view(m.weight, m, granularity).shape[0] for k, m in modules.items()}
+    modules, names, g = prunable_modules(model), layer_names(model), layer_granularities(model, granularity)
+    return {names[k]: cluster_view(m.weight, m, g[k]).shape[0] for k, m in modules.items()}

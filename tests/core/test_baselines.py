@@ -54,3 +54,17 @@ def test_synapse_only_encoding_has_no_cluster_factor(tiny):
     assert all(bool((d.p_cluster == 1).all()) for d in dna.values())
     dna = genetic_encoding(tiny, full_masks(tiny), EvolutionConfig().validate())
     assert any(bool((d.p_cluster < 1).any()) for d in dna.values())
+
+
+def test_filter_clusters_never_kill_a_whole_output_unit(tiny):
+    """Filter clusters with the cluster-level factor kill whole hidden filters; the output layer keeps kernels."""
+    from evosynth_lib.core.clusters import layer_granularities
+
+    config = EvolutionConfig(granularity="filter", factor_level="cluster", cap=0.3).validate()
+    keys = list(full_masks(tiny))
+    assert layer_granularities(tiny, "filter") == {**{k: "filter" for k in keys[:-1]}, keys[-1]: "kernel"}
+    model, masks = tiny, full_masks(tiny)
+    for g in range(2, 5):
+        model, masks, _ = synthesize_offspring(model, masks, config, g)
+    hidden = masks[keys[0]].reshape(masks[keys[0]].shape[0], -1)
+    assert (~hidden.any(dim=1)).any()  # whole hidden filters died
