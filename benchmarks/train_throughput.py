@@ -26,6 +26,8 @@ import argparse
 import json
 import os
 import platform
+
+os.environ.setdefault("TQDM_DISABLE", "1")  # no progress bars between the printed lines (read when tqdm is imported)
 import statistics
 import time
 
@@ -41,7 +43,6 @@ from evosynth_lib.run.provenance import commit_label
 from evosynth_lib.tasks.training import bf16_training_support, train_epochs
 
 DATASET = {"lenet5": "mnist", "alexnet": "cifar10"}
-os.environ.setdefault("TQDM_DISABLE", "1")  # no progress bars between the printed lines
 
 
 def legacy_crop_flip(x: torch.Tensor, pad: int = 4) -> torch.Tensor:

@@ -104,6 +104,20 @@ else:
     display.show(f"One seed only in profile `{profile}` (seed runs: {seed_runs.get('mnist')}).")
 
 # %% [markdown]
+# Our goal for MNIST, beyond the paper's 125.09X at 0.9775: generation 13 at **>= 125X** and **>= 0.990** test
+# accuracy, mean over the seeds (past Dynamic Network Surgery's 108X at 0.9909 on the same LeNet-5).
+
+# %% tags=["hide-input"]
+if seeded:
+    last = [r.generations.iloc[-1] for r in seeded]
+    ae = sum(float(x["architectural_efficiency"]) for x in last) / len(last)
+    acc = sum(float(x["accuracy"]) for x in last) / len(last)
+    verdict = "met" if ae >= 125 and acc >= 0.990 else "not met"
+    display.show(f"Generation {int(last[0]['generation'])}, mean of {len(last)} seed(s): {ae:.1f}X at accuracy "
+                 f"{acc:.4f}: goal **{verdict}** (efficiency {ae / 125:.2f} of 125X; accuracy "
+                 f"{acc - 0.990:+.4f} from 0.990). The paper: 125.09X at 0.9775.")
+
+# %% [markdown]
 # ### How the schedule was chosen
 #
 # The training schedule and the normaliser's quantile were chosen on **validation** data: each candidate is a
@@ -157,6 +171,11 @@ display.show_comparison("stl10", ours["stl10"], tables.table1_side_by_side)
 
 # %% [markdown]
 # ## CIFAR-10 (AlexNet)
+#
+# The run below is the quick profile's *reduced* one (10,000 training images, 1 epoch per offspring). The
+# full-data run (all 50,000 training and 10,000 test images, 30 epochs for the ancestor and 8 per offspring, bf16;
+# `configs/cifar10-full.yaml`, ~77 s per epoch here, ~1.7 h in all) replaces it once it has finished:
+# `python -m evosynth_lib.cli configs/cifar10-full.yaml --publish results/quick/cifar10`.
 
 # %% tags=["hide-input"]
 display.show_comparison("cifar10", ours["cifar10"], tables.table1_side_by_side)
