@@ -171,9 +171,14 @@ def check_page(browser: Chromium, page: Path) -> tuple[list[str], dict]:
     browser.events()  # drop what earlier pages left
     browser.call("Page.navigate", {"url": page.resolve().as_uri()}, session=True)
     browser._wait(lambda m: m.get("method") == "Page.loadEventFired", browser.timeout)
-    for attempt in range(5):  # a page that redirects (index.html) may be between two documents: try again
-        found = browser.call("Runtime.evaluate", {"expression": INSPECT_JS, "awaitPromise": True,
-                                                  "returnByValue": True}, session=True)
+    for attempt in range(10):  # a page that redirects (index.html) may be between two documents: try again
+        try:
+            found = browser.call("Runtime.evaluate", {"expression": INSPECT_JS, "awaitPromise": True,
+                                                      "returnByValue": True}, session=True)
+        except RuntimeError as e:  # "Inspected target navigated or closed": the redirect happened meanwhile
+            if attempt == 9 or "navigated" not in str(e):
+                raise
+            found = {"exceptionDetails": {"text": str(e)}}
         if "exceptionDetails" not in found:
             break
         time.sleep(0.5)
