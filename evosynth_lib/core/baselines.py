@@ -30,7 +30,7 @@ def baseline_masks(model: nn.Module, masks: Masks, config: EvolutionConfig, gene
     parent = int(sum(int(m.sum()) for m in masks.values()))
     if target > parent:
         raise ValueError(f"invalid targets[{generation - 1}]={target}: more than the parent's {parent} synapses")
-    work = copy.deepcopy(model).cpu()
+    work = copy.deepcopy(model).cpu().to(memory_format=torch.contiguous_format)  # bf16 training leaves channels-last
     modules = prunable_modules(work)
     for name, m in modules.items():  # the parent's dead synapses stay dead: prune only among the live ones
         prune.custom_from_mask(m, "weight", masks[name].cpu())

@@ -29,6 +29,15 @@ def test_baselines_reach_the_requested_synapse_counts_exactly(tiny, pruning):
     assert all(torch.equal(again[k], first[k]) for k in again)  # seeded by (seed, generation)
 
 
+def test_baselines_accept_a_channels_last_model(tiny):
+    """bf16 training leaves conv weights channels-last; pruning must not depend on the memory format."""
+    masks = full_masks(tiny)
+    config = EvolutionConfig(pruning="magnitude", generations=2, targets=(_count(masks), 60)).validate()
+    dense = synthesize_offspring(tiny, masks, config, 2)[1]
+    cl = synthesize_offspring(tiny.to(memory_format=torch.channels_last), masks, config, 2)[1]
+    assert all(torch.equal(dense[k], cl[k]) for k in dense)
+
+
 def test_magnitude_pruning_keeps_the_largest_weights(tiny):
     masks = full_masks(tiny)
     n = _count(masks)
