@@ -158,6 +158,7 @@ for dataset, methods in baselines.items():
     comparisons.plot_methods(ax, runs, paper_dataset=dataset)
     ax.set_title(f"{names.display_name(dataset)}: evolutionary synthesis and the baselines")
     plt.show()
+    display.show(comparisons.verdict(runs))
     if absent:
         display.show("Not run yet: " + ", ".join(f"{m} ({k} seed(s))" for m, k in absent.items()))
 if not baselines:

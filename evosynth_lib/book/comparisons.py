@@ -91,3 +91,35 @@ def training_speed_table(report: dict) -> pd.DataFrame:
     rows = [{"model": r["model"], "training loop": r["variant"], "images/s": f"{r['images_per_s']:.0f}",
              "vs the fp32 loop before": f"{r['ratio_vs_legacy_fp32']:.2f}x"} for r in report["rows"]]
     return pd.DataFrame(rows)
+
+
+def verdict(methods: dict[str, list[Published]], ours: str = "evolutionary synthesis") -> str:
+    """Where ``ours`` wins and where it does not: accuracy against each baseline run at *equal* synapses.
+
+    A baseline run is paired with the run of ours whose synapse count it matches at every generation (its
+    ``targets`` came from that run); methods with their own counts are compared only along the curves.
+    """
+    lines = []
+    for label, runs in methods.items():
+        if label == ours or not runs:
+            continue
+        wins = total = 0
+        last = None
+        for run in runs:
+            b = run.generations.set_index("generation")
+            for mine in methods.get(ours, []):
+                m = mine.generations.set_index("generation")
+                if len(m) == len(b) and (m["synapses"] == b["synapses"]).all():
+                    gens = [g for g in m.index if g > 1]
+                    wins += sum(bool(m.loc[g, "accuracy"] > b.loc[g, "accuracy"]) for g in gens)
+                    total += len(gens)
+                    g = gens[-1]
+                    last = (g, m.loc[g, "accuracy"], b.loc[g, "accuracy"], m.loc[g, "architectural_efficiency"])
+                    break
+        if not total:
+            lines.append(f"- {label}: its own synapse counts, not ours; compare along the curves above.")
+            continue
+        g, a, b_acc, ae = last
+        lines.append(f"- against {label} at equal synapses: {ours} is more accurate at {wins} of {total} "
+                     f"generation(s) (all paired seeds); at generation {g} ({ae:.1f}X): {a:.4f} vs {b_acc:.4f}.")
+    return "\n".join(lines) or f"No baseline runs to compare with {ours}."

@@ -1,0 +1,35 @@
+"""Table 1's selection rule and the baseline verdict, on fake published runs."""
+from pathlib import Path
+
+import pandas as pd
+
+from evosynth_lib.book import comparisons
+from evosynth_lib.book.results import Published
+
+
+def _run(name, synapses, accuracy, val=None, **config):
+    df = pd.DataFrame({"generation": range(1, len(synapses) + 1), "synapses": synapses, "accuracy": accuracy,
+                       "architectural_efficiency": [synapses[0] / s for s in synapses]})
+    if val is not None:
+        df["val_accuracy"] = val
+    return Published(name, Path(name), df, {"validation": 100, **config}, {})
+
+
+def test_the_rule_picks_the_best_validation_accuracy_among_those_reaching_the_goal():
+    runs = {"a": _run("a", [100, 10], [0.9, 0.99], [0.9, 0.80]),   # 10X, best test accuracy (ignored)
+            "b": _run("b", [100, 20], [0.9, 0.50], [0.9, 0.95]),   # 5X: below the goal
+            "c": _run("c", [100, 8], [0.9, 0.10], [0.9, 0.85])}    # 12.5X, best validation among those >= 10X
+    assert comparisons.chosen(runs, min_efficiency=10) == "c"
+    assert comparisons.chosen(runs, min_efficiency=50) == "c"  # none reaches: the highest efficiency
+    table = comparisons.selection_table(runs, 10)
+    assert list(table["chosen"]) == ["", "", "yes"]
+
+
+def test_verdict_pairs_runs_at_equal_synapses_only():
+    ours = _run("ours", [100, 50, 25], [0.9, 0.9, 0.8])
+    methods = {"evolutionary synthesis": [ours],
+               "magnitude pruning": [_run("m", [100, 50, 25], [0.9, 0.95, 0.7])],
+               "own counts": [_run("o", [100, 60, 30], [0.9, 0.9, 0.9])]}
+    text = comparisons.verdict(methods)
+    assert "more accurate at 1 of 2 generation(s)" in text and "0.8000 vs 0.7000" in text
+    assert "own counts: its own synapse counts" in text
