@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # no progress bars between the printed lines (read when tqdm is imported)
 import statistics
@@ -40,6 +39,7 @@ from evosynth_lib.core.masks import full_masks
 from evosynth_lib.tasks import make_task
 from evosynth_lib.tasks.classification.data import TensorBatches, crop_flip
 from evosynth_lib.run.provenance import commit_label
+from evosynth_lib.tasks.hardware import cpu_name
 from evosynth_lib.tasks.training import bf16_training_support, train_epochs
 
 DATASET = {"lenet5": "mnist", "alexnet": "cifar10"}
@@ -55,16 +55,6 @@ def legacy_crop_flip(x: torch.Tensor, pad: int = 4) -> torch.Tensor:
     flip = torch.rand(n) < 0.5
     out[flip] = out[flip].flip(-1)
     return out
-
-
-def cpu_name() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 class Steps:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .paper import TABLE1
+from .plots import plot_accuracy_vs_efficiency
 from .results import Published
 
 
@@ -75,15 +75,7 @@ def plot_methods(ax, methods: dict[str, list[Published]], paper_dataset: str | N
             continue
         ae, acc = _mean_std(runs, "architectural_efficiency"), _mean_std(runs, "accuracy")
         ax.errorbar(ae["mean"], acc["mean"], yerr=acc["std"], fmt="o-", capsize=3, label=f"{label} (n={len(runs)})")
-    if paper_dataset in TABLE1:
-        _, x, y = zip(*TABLE1[paper_dataset])
-        ax.plot(x, y, "s--", color="black", alpha=0.7, label="paper (Table 1)")
-    ax.set_xscale("log")
-    ax.set_xlabel("architectural efficiency (ancestor synapses / synapses), log scale")
-    ax.set_ylabel("test accuracy")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    return ax
+    return plot_accuracy_vs_efficiency(ax, None, paper_dataset=paper_dataset)  # the paper's points, the axes
 
 
 def training_speed_table(report: dict) -> pd.DataFrame:

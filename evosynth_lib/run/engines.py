@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import importlib.util
-import platform
 import statistics
 import time
 from dataclasses import dataclass
@@ -32,6 +31,8 @@ from typing import Any, Callable
 import numpy as np
 import torch
 from torch import nn
+
+from ..tasks.hardware import cpu_flags, cpu_name, mkldnn_check
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 HALF_FLAGS = {"bfloat16": ("avx512_bf16", "amx_bf16"), "float16": ("avx512_fp16", "amx_fp16")}
@@ -57,42 +58,14 @@ class Variant:
 
 
 # ------------------------------------------------------------------------------------------- the device
-def cpu_flags() -> set[str]:
-    """The CPU's feature flags from ``/proc/cpuinfo`` (empty where there is none)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _mkldnn_check(name: str) -> bool | None:
-    try:
-        return bool(getattr(torch.ops.mkldnn, name)())
-    except (AttributeError, RuntimeError):
-        return None
-
-
 def device_features() -> dict[str, Any]:
     """What the machine offers the engines (recorded beside every deploy measurement)."""
     flags = cpu_flags()
     f: dict[str, Any] = {
-        "cpu": _cpu_name(), "cpu_flags": sorted(flags & set(FLAGS_OF_INTEREST)), "torch": torch.__version__,
+        "cpu": cpu_name(), "cpu_flags": sorted(flags & set(FLAGS_OF_INTEREST)), "torch": torch.__version__,
         "mkldnn": torch.backends.mkldnn.is_available(),
-        "mkldnn_bf16": _mkldnn_check("_is_mkldnn_bf16_supported"),
-        "mkldnn_fp16": _mkldnn_check("_is_mkldnn_fp16_supported"),
+        "mkldnn_bf16": mkldnn_check("_is_mkldnn_bf16_supported"),
+        "mkldnn_fp16": mkldnn_check("_is_mkldnn_fp16_supported"),
         "onnxruntime": None, "onnxruntime_providers": [], "openvino": None, "openvino_capabilities": [],
         "cuda": None,
     }

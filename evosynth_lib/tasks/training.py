@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from ..config import OPTIMIZERS, SCHEDULES
 from ..core.masks import Masks, apply_masks, mask_gradients
+from .hardware import cpu_flags as _cpu_flags, mkldnn_check
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -27,15 +28,6 @@ def resolve_device(device: str = "auto") -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
-
-
-def _cpu_flags() -> set[str]:
-    try:
-        text = open("/proc/cpuinfo").read()
-    except OSError:  # not Linux: no flags to read (torch's own check below still applies)
-        return set()
-    line = next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
-    return set(line.split(":", 1)[-1].split())
 
 
 def bf16_training_support(device: torch.device | str) -> tuple[bool, str]:
@@ -51,7 +43,7 @@ def bf16_training_support(device: torch.device | str) -> tuple[bool, str]:
     if device.type != "cpu":
         return False, f"no bf16 training path for device {device.type!r}"
     flags = _cpu_flags() & {"amx_bf16", "avx512_bf16"}
-    onednn = bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    onednn = bool(torch.backends.mkldnn.is_available() and mkldnn_check("_is_mkldnn_bf16_supported"))
     ok = onednn and bool(flags)
     return ok, (f"CPU flags {', '.join(sorted(flags)) or 'without amx_bf16/avx512_bf16'}; oneDNN bf16 "
                 f"{'supported' if onednn else 'not supported'}")

@@ -1,0 +1,40 @@
+"""What the machine offers, read at run time: the CPU's name and feature flags, and oneDNN's own checks.
+
+One reading for every user: bf16 training (``training.bf16_training_support``), the deployment engines
+(``run/engines.py``) and the benchmarks. Nothing here assumes a feature; a machine without ``/proc/cpuinfo``
+simply reports none.
+"""
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+
+import torch
+
+
+def _cpuinfo_field(prefix: str) -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(prefix):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags from ``/proc/cpuinfo`` (empty where there is none)."""
+    return set((_cpuinfo_field("flags") or "").split())
+
+
+def cpu_name() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), else what ``platform`` knows."""
+    return _cpuinfo_field("model name") or platform.processor() or platform.machine()
+
+
+def mkldnn_check(name: str) -> bool | None:
+    """oneDNN's own check ``torch.ops.mkldnn.<name>()`` (e.g. ``_is_mkldnn_bf16_supported``); None where absent."""
+    try:
+        return bool(getattr(torch.ops.mkldnn, name)())
+    except (AttributeError, RuntimeError):
+        return None
