@@ -27,12 +27,15 @@ profile = "smoke"  # which published results to read: results/<profile>/...
 results_dir = "results"
 # the paper's dataset -> the name of our run under results/<profile>/ (a stand-in may be declared here)
 runs = {"mnist": "mnist", "stl10": "stl10", "cifar10": "cifar10"}
+# the paper's dataset -> published runs of the same evolution under other readings of a cluster (structured offspring)
+readings = {}
+loss_tolerance = 0.005  # a reading "keeps" accuracy when it falls by at most this from generation 1
 _declared = set(dir())
 
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
 
-from evosynth_lib.book import deploy, display, names, paper, plots, results, tables
+from evosynth_lib.book import deploy, display, names, paper, plots, readings as structured, results, tables
 from evosynth_lib.book.parameters import check_parameters
 
 check_parameters(globals(), _declared)
@@ -80,6 +83,31 @@ for dataset in paper.TABLE2_3:
         display.show(f"Deployed ({names.display_name(run.dataset)}):")
         deploy.show_deployment(run, run.dataset, paper.TABLE2_3[dataset][last]["E"],
                                f"paper's potential (E, gen {last})")
+
+# %% [markdown]
+# ## Structured offspring: kernels or filters
+#
+# The paper's cluster is a kernel; it also allows "a set of kernels". With filter clusters (all kernels of one
+# output channel; in a dense layer, all inputs of one unit) a death removes a whole channel, so the compacted
+# network shrinks in FLOPs, not only in synapses. The same evolution (data, schedule, normaliser, seed) under each
+# reading, from the published runs: synapses, accuracy, the FLOP ratio and the measured speed-ups (each run's
+# `deploy.csv`, protocol as above). The environmental factor can also act on whole clusters (F_c); where it never
+# binds (every offspring already below the cap), that choice changes nothing, and the table says so.
+
+# %% tags=["hide-input"]
+for dataset, names_ in readings.items():
+    found = {n: results.load_published(profile, n, results_dir) for n in names_}
+    found = {n: r for n, r in found.items() if isinstance(r, results.Published)}
+    if len(found) < 2:
+        display.show(f"{names.display_name(dataset)}: fewer than two readings published in profile `{profile}`.")
+        continue
+    display.show(f"**{names.display_name(dataset)}**")
+    display.show(structured.readings_table(found, loss_tolerance))
+    for n, r in found.items():
+        factor = r.generations["environmental_factor"].iloc[1:]
+        display.show(f"`{n}`: the environmental factor bound (was below 1) in {int((factor < 1).sum())} of "
+                     f"{len(factor)} offspring generations" + ("; the cluster-level factor would change nothing."
+                                                               if (factor >= 1).all() else "."))
 
 # %% [markdown]
 # ## Per layer, at the last reported generation

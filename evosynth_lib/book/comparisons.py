@@ -115,3 +115,32 @@ def verdict(methods: dict[str, list[Published]], ours: str = "evolutionary synth
         lines.append(f"- against {label} at equal synapses: {ours} is more accurate at {wins} of {total} "
                      f"generation(s) (all paired seeds); at generation {g} ({ae:.1f}X): {a:.4f} vs {b_acc:.4f}.")
     return "\n".join(lines) or f"No baseline runs to compare with {ours}."
+
+
+def budget_and_goals(run: Published, first_accuracy: float, last: tuple[int, float, float]) -> str:
+    """What a run was trained on (images, epochs, precision, wall time, machine) and the issue's goals for it,
+    met or not, from its published CSV: generation 1 at >= ``first_accuracy``; generation ``last[0]`` at
+    >= ``last[1]`` X and >= ``last[2]`` accuracy."""
+    c, df, p = run.config, run.generations.set_index("generation"), run.provenance
+    data = (f"a fixed subset of {c['train_subset']:,} training images" if c.get("train_subset")
+            else "all training images") + (f", {c['test_subset']:,} test images" if c.get("test_subset")
+                                           else ", the whole test set")
+    wall = p.get("wall_time_s")
+    env = p.get("run_environment") or {}
+    lines = [f"Budget: {data}; {c.get('first_epochs')} epochs for the ancestor, {c.get('epochs')} per offspring; "
+             f"precision {c.get('precision', 'fp32')}; "
+             + (f"{wall / 3600:.2f} h of training and evaluation on {env.get('cpu_count', '?')} CPU core(s), "
+                f"{p.get('run_settings', {}).get('threads', '?')} thread(s)." if wall else "wall time not recorded.")]
+    g1 = float(df.loc[1, "accuracy"])
+    lines.append(f"Goal, generation 1 >= {first_accuracy}: {g1:.4f}, **{'met' if g1 >= first_accuracy else 'not met'}** "
+                 f"({g1 - first_accuracy:+.4f}).")
+    g, ae_goal, acc_goal = last
+    if g in df.index:
+        ae, acc = float(df.loc[g, "architectural_efficiency"]), float(df.loc[g, "accuracy"])
+        ok = ae >= ae_goal and acc >= acc_goal
+        lines.append(f"Goal, generation {g} >= {ae_goal}X at >= {acc_goal}: {ae:.2f}X at {acc:.4f}, "
+                     f"**{'met' if ok else 'not met'}** (efficiency {ae / ae_goal:.2f} of the goal; accuracy "
+                     f"{acc - acc_goal:+.4f}).")
+    else:
+        lines.append(f"Goal, generation {g}: not reached (the run has {int(df.index.max())} generations).")
+    return "\n\n".join(lines)

@@ -33,3 +33,14 @@ def test_verdict_pairs_runs_at_equal_synapses_only():
     text = comparisons.verdict(methods)
     assert "more accurate at 1 of 2 generation(s)" in text and "0.8000 vs 0.7000" in text
     assert "own counts: its own synapse counts" in text
+
+
+def test_budget_and_goals_say_what_the_run_used_and_whether_each_goal_is_met():
+    run = _run("c", [100, 50, 7], [0.87, 0.86, 0.84], train_subset=10000, first_epochs=4.0, epochs=1.0)
+    run.provenance.update({"wall_time_s": 7200.0, "run_settings": {"threads": 2}, "run_environment": {"cpu_count": 2}})
+    text = comparisons.budget_and_goals(run, first_accuracy=0.8669, last=(3, 14.0, 0.8459))
+    assert "a fixed subset of 10,000 training images" in text and "2.00 h" in text
+    assert "0.8700, **met**" in text
+    assert "14.29X at 0.8400, **not met**" in text
+    assert "not reached" in comparisons.budget_and_goals(run, 0.9, (6, 14.39, 0.8459))
+    assert "0.8700, **not met**" in comparisons.budget_and_goals(run, 0.9, (6, 14.39, 0.8459))
