@@ -131,3 +131,11 @@ def test_the_quick_profile_names_the_committed_results():
         if published.exists():
             assert json.loads(published.read_text())["run_id"] == run_id, name
     assert {"mnist", "mnist-seed1", "cifar10", "parse27k", "normalisation/max"} <= set(expected)
+
+
+@pytest.mark.parametrize("config, published", [("configs/mnist-3gen.yaml", "results/quick/mnist"),
+                                               *[(f"configs/select/{p.name}", f"results/quick/select/{p.stem}")
+                                                 for p in sorted((ROOT / "configs" / "select").glob("*.yaml"))]])
+def test_configs_that_claim_a_published_run_have_its_run_id(config, published):
+    provenance = json.loads((ROOT / published / "provenance.json").read_text())
+    assert EvolutionConfig.from_yaml(ROOT / config).run_id() == provenance["run_id"]
