@@ -1,6 +1,7 @@
 """Structured offspring side by side (issue 9): one evolution under each reading of a synaptic cluster (a kernel,
 or a filter: the paper's "set of kernels") and of where the environmental factor acts (on synapses, or on whole
-clusters, F_c). Per reading, at its last generation: synapses, the task's metric, the FLOP ratio and the measured
+clusters, F_c). Per reading, at its last generation: synapses, the task's metric, the FLOP ratio (first over last
+generation of the compacted network, no alignment padding) and the measured
 speed-ups, all read from the published ``generations.csv`` and ``deploy.csv``. Nothing is measured here.
 
 :func:`best_reading` says which reading best reproduces a claim of "faster at kept accuracy" by a rule fixed
@@ -44,13 +45,16 @@ def summary(run: Published) -> dict:
     for m in metric_names(run):
         out[f"{m}_first"], out[f"{m}_last"] = first[m], last[m]
     out["loss"] = max([0.0] + [first[m] - last[m] for m in metric_names(run)])  # worst fall of a metric
+    if "flops_compact" in df and last["flops_compact"]:  # dead channels removed, no alignment padding
+        out["flop_ratio"] = first["flops_compact"] / last["flops_compact"]
     deployed = load_deploy(run)
     if deployed is not None and deployed[1].get("run_id") == run.provenance.get("run_id"):
         r = ratios(deployed[0])
         r = r[r["batch_size"] == 1]
         base = r[(r["engine"] == BASELINE["engine"]) & (r["dtype"] == BASELINE["dtype"])
                  & (r["layout"] == BASELINE["layout"])]
-        out["flop_ratio"] = float(base["flop_ratio"].iloc[0]) if len(base) else math.nan
+        if math.isnan(out["flop_ratio"]) and len(base):
+            out["flop_ratio"] = float(base["flop_ratio"].iloc[0])
         for col in ("speedup", "vs_baseline"):
             if len(r) and r[col].notna().any():
                 best = r.loc[r[col].idxmax()]

@@ -32,6 +32,8 @@ def test_summary_reads_synapses_metrics_flops_and_the_best_variant(tmp_path):
     s = readings.summary(r)
     assert s["synapse_reduction"] == 10 and s["flop_ratio"] == 4
     assert abs(s["loss"] - 0.04) < 1e-12  # precision fell by 0.04; recall rose (not a loss)
+    r.generations["flops_compact"] = [1000, 125]  # the compacted network's FLOPs win over the deployed (padded) ones
+    assert readings.summary(r)["flop_ratio"] == 8
     assert s["speedup"] == 4 and s["vs_baseline"] == 12  # openvino bf16: 120 fps / generation 1's fp32 eager 10
     assert s["vs_baseline_variant"].startswith("openvino bfloat16")
     assert readings.reading_name(r) == "filter clusters, factor on clusters (F_c)"
