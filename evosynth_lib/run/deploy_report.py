@@ -77,7 +77,26 @@ def goal_lines(r: pd.DataFrame, kind: str) -> list[str]:
         lines.append(f"speed-up within 2x of the FLOP ratio: {len(batch1) - len(off)} of {len(batch1)} variants"
                      + (f" (not: {', '.join(off['engine'] + ' ' + off['dtype'] + ' ' + off['layout'] + ' ' + off['input'])})"
                         if len(off) else ""))
+        for _, t in time_split(off).iterrows():
+            lines.append(f"where the time goes, {t['engine']} {t['dtype']} {t['layout']} {t['input']}: the last "
+                         f"generation takes {t['us_last']:.1f} us per image; at the first generation's FLOP rate its "
+                         f"FLOPs would take {t['us_flops']:.1f} us; the other {t['us_fixed']:.1f} us "
+                         f"({t['fixed_share']:.0%}) do not shrink with FLOPs (per-layer dispatch and memory traffic)")
     return lines
+
+
+def time_split(r: pd.DataFrame) -> pd.DataFrame:
+    """Where the last generation's time goes, per row of :func:`ratios` (per image, microseconds): ``us_flops``,
+    the time its FLOPs would take at the first generation's FLOP rate (first-generation time / FLOP ratio);
+    ``us_fixed``, the rest, which does not shrink with FLOPs; ``fixed_share`` = ``us_fixed / us_last``. A
+    speed-up far below the FLOP ratio is a large ``fixed_share``."""
+    out = r[["engine", "dtype", "layout", "input", "batch_size"]].copy()
+    out["us_first"] = 1e6 / r["fps_first"]
+    out["us_last"] = 1e6 / r["fps_last"]
+    out["us_flops"] = out["us_first"] / r["flop_ratio"]
+    out["us_fixed"] = (out["us_last"] - out["us_flops"]).clip(lower=0.0)
+    out["fixed_share"] = out["us_fixed"] / out["us_last"]
+    return out
 
 
 def measure_files(folder: str | Path, threads: int = 1, warmup: int = 5, repetitions: int = 30,

@@ -12,7 +12,7 @@ from evosynth_lib.core.masks import full_masks
 from evosynth_lib.core.synthesis import synthesize_offspring
 from evosynth_lib.run import store
 from evosynth_lib.run.deploy import DEPLOY_CSV, DEPLOY_JSON, FILES_DIR, deploy_run
-from evosynth_lib.run.deploy_report import goal_lines, measure_files, ratios
+from evosynth_lib.run.deploy_report import goal_lines, measure_files, ratios, time_split
 from evosynth_lib.run.engines import Variant, device_features, half_decisions, plan_variants, prepare, time_call
 from evosynth_lib.run.evolve import evolve
 from evosynth_lib.run.export import export_onnx, store_weights_fp16
@@ -154,3 +154,17 @@ def test_deploy_run_on_a_tiny_detection_run(tmp_path):
                eval_batch_size=4, progress=False)
     df = _check_deploy(run, out, config, ["precision", "recall"], 2)
     assert set(df.input) == {"32x32", "48x64"} and (df.eval_input == "32x32").all()
+
+
+def test_time_split_separates_time_that_scales_with_flops_from_fixed_cost():
+    # first generation: 100 us per image at 1000 FLOPs; last: 40 us at 100 FLOPs (FLOP ratio 10, speed-up 2.5)
+    df = pd.DataFrame([{"generation": g, "engine": "pytorch", "dtype": "float32", "layout": "nchw", "input": "28x28",
+                        "batch_size": 1, "fps": 1e6 / us, "flops": flops, "max_abs_diff": 0.0}
+                       for g, us, flops in [(1, 100.0, 1000), (13, 40.0, 100)]])
+    r = ratios(df)
+    t = time_split(r).iloc[0]
+    assert np.isclose(r.speedup.iloc[0], 2.5) and np.isclose(r.flop_ratio.iloc[0], 10)
+    assert np.isclose(t.us_last, 40) and np.isclose(t.us_flops, 10) and np.isclose(t.us_fixed, 30)
+    assert np.isclose(t.fixed_share, 0.75)
+    lines = goal_lines(r, "mnist")
+    assert "0 of 1 variants" in lines[-2] and "the other 30.0 us (75%)" in lines[-1]
