@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rewind", type=int, metavar="G", help="keep generations 1..G of the run folder CONFIG, drop the rest")
     p.add_argument("--publish", metavar="DIR", help="publish the finished run into DIR (results/<profile>/<name>; "
                    "one seed only)")
+    p.add_argument("--no-shared-ancestor", action="store_true",
+                   help="train generation 1 even where another run in --runs-dir already trained the same ancestor")
     p.add_argument("--traceback", action="store_true", help="show the full traceback of an error")
     args = p.parse_args(argv)
     try:
@@ -76,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.publish and len(configs) > 1:
             raise ConfigError("--publish takes one evolution; this file has several seeds (use --set seeds=[k])")
         for config in configs:
-            run_dir = evolve(config, args.runs_dir)
+            run_dir = evolve(config, args.runs_dir, share_ancestor=not args.no_shared_ancestor)
             df = load_generations(run_dir)
             print(f"run folder: {run_dir} (seed {config.seed})")
             print(df[[c for c in SHOWN if c in df]].to_string(index=False))

@@ -81,7 +81,10 @@ display.show(table if len(table) else f"No results are published for profile `{p
 # with the same thread count and the same commit. Every random draw is seeded from (seed, generation), and
 # the run store records the thread count when a run starts (`manifest.json`, `settings`); a resumed run runs
 # at the recorded count, or refuses. CI recomputes a short reference run (`configs/reference-mnist.yaml`,
-# committed in `results/reference/mnist-prefix/`) and fails when any number differs.
+# committed in `results/reference/mnist-prefix/`) and fails when any number differs. Runs that differ only in
+# what acts on offspring (the baselines of an evolution, its other readings) train the same ancestor; the run
+# store trains it once and the others adopt it (`ancestor_from` in their manifest and provenance), with the same
+# bits as training it again (`tests/run/test_shared_ancestor.py`).
 #
 # *Not exact*: another thread count, another CPU (other vector units), a GPU, or another PyTorch version.
 # These change the order of floating-point sums, so the last bits of the weights; over many generations

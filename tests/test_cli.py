@@ -85,3 +85,18 @@ def test_rewind_from_the_command_line(tmp_path, capsys):
     assert cli.main(["--rewind", "1", str(run)]) == 0
     assert "generations 1..1 kept" in capsys.readouterr().out
     assert not (run / "gen_002.pt").exists()
+
+
+@pytest.mark.parametrize("flag, adopted", [([], True), (["--no-shared-ancestor"], False)])
+def test_shared_ancestor_from_the_command_line(tmp_path, flag, adopted):
+    import json
+
+    from evosynth_lib.run.evolve import evolve
+
+    base = dict(dataset="synthetic", generations=1, epochs=0.1, synthetic_size=(128, 64), device="cpu")
+    evolve(EvolutionConfig(**base), tmp_path, progress=False)
+    config = EvolutionConfig(**base, cap=0.5)
+    config.to_yaml(tmp_path / "c.yaml")
+    assert cli.main([str(tmp_path / "c.yaml"), "--runs-dir", str(tmp_path), *flag]) == 0
+    entry = json.loads((tmp_path / config.run_id() / "manifest.json").read_text())["generations"][0]
+    assert ("ancestor_from" in entry) == adopted

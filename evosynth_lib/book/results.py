@@ -135,6 +135,8 @@ def publish(run_dir: str | os.PathLike, results_dir: str | os.PathLike, config: 
         "run_environment": json.loads(run_env.read_text()) if run_env.exists() else None,
         "run_id": config.run_id(),
         "run_dir": str(relative(run.path)),
+        # generation 1 adopted from this run (the same ancestor, trained once; run/evolve.py): its time is in wall_time_s
+        "ancestor_from": run.finished[0].get("ancestor_from") if run.finished else None,
         "generations": int(len(df)),
         "wall_time_s": wall,
         "published": time.strftime("%Y-%m-%d %H:%M:%S"),

@@ -66,11 +66,13 @@ def check_settings(run: store.Run, wanted: dict[str, Any], config: EvolutionConf
 
 
 def evolve(config: EvolutionConfig, runs_dir: str | Path = "runs", stop_after: int | None = None,
-           progress: bool = True) -> Path:
+           progress: bool = True, share_ancestor: bool = True) -> Path:
     """Run (or resume, or skip) the evolution described by ``config``; returns its run folder.
 
     ``stop_after``: finish at most this many new generations in this call (run in chunks; tests use it to
-    simulate an interruption).
+    simulate an interruption). ``share_ancestor``: where another run in ``runs_dir`` has already trained this
+    run's ancestor (same :meth:`EvolutionConfig.ancestor_id`, same recorded settings: the baselines of an
+    evolution, its other readings), adopt its generation 1 instead of training it again; the manifest names it.
     """
     config.validate()
     run = store.open_run(store.run_dir_for(config, runs_dir), create=True)
@@ -83,6 +85,12 @@ def evolve(config: EvolutionConfig, runs_dir: str | Path = "runs", stop_after: i
         task = make_task(config, device)  # reads the data: a missing dataset fails before any folder exists
         if new:
             store.start(run, config, settings)
+        if run.done == 0 and share_ancestor:
+            found = store.find_ancestor(config, run.settings, Path(runs_dir), run.path)
+            if found is not None:  # the same ancestor, already trained by another run: adopt it
+                store.adopt_ancestor(run, config, *found)
+                if run.done >= config.generations:
+                    return run.path
         try:
             _generations(run, config, task, device, stop_after, progress)
         except BaseException:

@@ -187,8 +187,10 @@ def start(run: Run, config: EvolutionConfig, settings: dict[str, Any]) -> None:
     atomic_write_text(run.path / MANIFEST, json.dumps(run.manifest, indent=1))
 
 
-def save_generation(run: Run, generation: int, payload: dict[str, Any], metrics: dict[str, Any]) -> None:
-    """Commit generation ``generation`` (the module docstring gives the write order)."""
+def save_generation(run: Run, generation: int, payload: dict[str, Any], metrics: dict[str, Any],
+                    note: dict[str, Any] | None = None) -> None:
+    """Commit generation ``generation`` (the module docstring gives the write order); ``note``: extra keys of
+    its manifest entry (``ancestor_from``)."""
     if generation != run.done + 1:
         raise RunStoreError(f"generation {generation} cannot follow generation {run.done} in {run.path}")
     name = checkpoint_name(generation)
@@ -199,7 +201,8 @@ def save_generation(run: Run, generation: int, payload: dict[str, Any], metrics:
         os.fsync(f.fileno())
     os.replace(tmp, run.path / name)
     _fsync_dir(run.path)
-    entry = {"generation": generation, "checkpoint": name, "sha256": sha256(run.path / name), "metrics": metrics}
+    entry = {"generation": generation, "checkpoint": name, "sha256": sha256(run.path / name), **(note or {}),
+             "metrics": metrics}
     manifest = {**run.manifest, "generations": [*run.finished, entry]}
     atomic_write_text(run.path / MANIFEST, json.dumps(manifest, indent=1))
     run.manifest = manifest
@@ -241,3 +244,33 @@ def discard_if_unstarted(run_dir: Path) -> None:
         manifest = _read_manifest(run_dir) if (run_dir / MANIFEST).exists() else {"generations": []}
         if not manifest["generations"]:
             shutil.rmtree(run_dir)
+
+
+def find_ancestor(config: EvolutionConfig, settings: dict[str, Any], runs_dir: str | os.PathLike,
+                  exclude: Path) -> tuple[Path, dict[str, Any]] | None:
+    """A run in ``runs_dir`` whose finished, verified generation 1 is the ancestor ``config`` would train: the
+    same :meth:`EvolutionConfig.ancestor_id` and the same recorded settings (threads, device, ...). Returns its
+    folder and manifest entry, or ``None``. Unreadable or corrupt candidates are passed over."""
+    key = config.ancestor_id()
+    for folder in sorted(Path(runs_dir).glob(f"{config.dataset}-{config.model}-*")):
+        if folder.resolve() == Path(exclude).resolve() or not (folder / CONFIG).exists():
+            continue
+        try:
+            manifest = _read_manifest(folder)
+            if (manifest is None or not manifest["generations"] or manifest.get("settings") != settings
+                    or EvolutionConfig.from_yaml(folder / CONFIG).ancestor_id() != key):
+                continue
+            entry = manifest["generations"][0]
+            verify_checkpoint(folder, entry)
+        except Exception:  # noqa: BLE001 - a candidate we cannot trust is simply not used
+            continue
+        return folder, entry
+    return None
+
+
+def adopt_ancestor(run: Run, config: EvolutionConfig, donor: Path, entry: dict[str, Any]) -> None:
+    """Commit ``donor``'s generation 1 as this run's (its weights, masks and metrics row unchanged; the
+    checkpoint's configuration is this run's; the manifest entry names the donor under ``ancestor_from``)."""
+    payload = torch.load(verify_checkpoint(donor, entry), map_location="cpu", weights_only=False)
+    payload["config"] = config.to_dict()
+    save_generation(run, 1, payload, entry["metrics"], note={"ancestor_from": entry.get("ancestor_from", donor.name)})
