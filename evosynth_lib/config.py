@@ -143,9 +143,8 @@ _HASHED = ("dataset", "model", "epochs", "first_epochs", "lr", "momentum", "weig
 _FLOAT_FIELDS = ("epochs", "first_epochs", "lr", "momentum", "weight_decay", "cap", "quantile", "tau")
 _NOT_HASHED = ("generations", "data_dir", "device", "num_workers", "download", "threads")
 _LATER = ("precision", "pruning", "targets", "validation")
-# fields that act only from generation 2 on (synthesis and the offspring's training), not on the ancestor
-OFFSPRING_ONLY = ("generations", "cap", "factor_level", "normaliser", "quantile", "tau", "inherit", "pruning",
-                  "targets")
+# fields that act only from generation 2 on, not on the ancestor (``run/store.py``: ``ancestor_id``)
+OFFSPRING_ONLY = ("generations", "cap", "factor_level", "normaliser", "quantile", "tau", "inherit", "pruning", "targets")
 
 
 @dataclass
@@ -296,15 +295,6 @@ class EvolutionConfig:
         d["extra"] = extra
         blob = json.dumps(d, sort_keys=True, default=str).encode()
         return f"{self.dataset}-{self.model}-{hashlib.sha256(blob).hexdigest()[:12]}"
-
-    def ancestor_id(self) -> str:
-        """A hash of what makes generation 1, the ancestor: the run id without the fields that act only on
-        offspring (:data:`OFFSPRING_ONLY`), the ancestor's epochs resolved. Two runs with the same ancestor id
-        (and the same recorded settings) train bit-identical ancestors, so one may adopt the other's
-        (``run/evolve.py``); tests/run/test_shared_ancestor.py holds every field of the list to that."""
-        defaults = {k: EvolutionConfig.__dataclass_fields__[k].default for k in OFFSPRING_ONLY}
-        first = self.first_epochs if self.first_epochs is not None else self.epochs
-        return self.replace(**defaults, epochs=first, first_epochs=None).run_id()
 
     def replace(self, **changes: Any) -> "EvolutionConfig":
         return dataclasses.replace(self, **changes)

@@ -71,7 +71,7 @@ def evolve(config: EvolutionConfig, runs_dir: str | Path = "runs", stop_after: i
 
     ``stop_after``: finish at most this many new generations in this call (run in chunks; tests use it to
     simulate an interruption). ``share_ancestor``: where another run in ``runs_dir`` has already trained this
-    run's ancestor (same :meth:`EvolutionConfig.ancestor_id`, same recorded settings: the baselines of an
+    run's ancestor (same ``store.ancestor_id``, same recorded settings: the baselines of an
     evolution, its other readings), adopt its generation 1 instead of training it again; the manifest names it.
     """
     config.validate()

@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 import torch
 
-from ..config import EvolutionConfig
+from ..config import OFFSPRING_ONLY, EvolutionConfig
 
 CONFIG = "config.yaml"
 MANIFEST = "manifest.json"
@@ -246,19 +246,29 @@ def discard_if_unstarted(run_dir: Path) -> None:
             shutil.rmtree(run_dir)
 
 
+def ancestor_id(config: EvolutionConfig) -> str:
+    """A hash of what makes generation 1, the ancestor: the run id without the fields that act only on
+    offspring (:data:`~evosynth_lib.config.OFFSPRING_ONLY`), the ancestor's epochs resolved. Two runs with the
+    same ancestor id (and the same recorded settings) train bit-identical ancestors, so one may adopt the
+    other's; tests/run/test_shared_ancestor.py holds every field of the list to that."""
+    defaults = {k: EvolutionConfig.__dataclass_fields__[k].default for k in OFFSPRING_ONLY}
+    first = config.first_epochs if config.first_epochs is not None else config.epochs
+    return config.replace(**defaults, epochs=first, first_epochs=None).run_id()
+
+
 def find_ancestor(config: EvolutionConfig, settings: dict[str, Any], runs_dir: str | os.PathLike,
                   exclude: Path) -> tuple[Path, dict[str, Any]] | None:
     """A run in ``runs_dir`` whose finished, verified generation 1 is the ancestor ``config`` would train: the
-    same :meth:`EvolutionConfig.ancestor_id` and the same recorded settings (threads, device, ...). Returns its
+    same :func:`ancestor_id` and the same recorded settings (threads, device, ...). Returns its
     folder and manifest entry, or ``None``. Unreadable or corrupt candidates are passed over."""
-    key = config.ancestor_id()
+    key = ancestor_id(config)
     for folder in sorted(Path(runs_dir).glob(f"{config.dataset}-{config.model}-*")):
         if folder.resolve() == Path(exclude).resolve() or not (folder / CONFIG).exists():
             continue
         try:
             manifest = _read_manifest(folder)
             if (manifest is None or not manifest["generations"] or manifest.get("settings") != settings
-                    or EvolutionConfig.from_yaml(folder / CONFIG).ancestor_id() != key):
+                    or ancestor_id(EvolutionConfig.from_yaml(folder / CONFIG)) != key):
                 continue
             entry = manifest["generations"][0]
             verify_checkpoint(folder, entry)
