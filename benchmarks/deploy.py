@@ -13,6 +13,11 @@ and last generation, the speed-up, the FLOP ratio (the limit of a dense speed-up
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path as _Path
+
+sys.path.insert(0, str(_Path(__file__).resolve().parents[1]))  # this tree's library, not an install elsewhere
+
 import argparse
 import json
 from pathlib import Path

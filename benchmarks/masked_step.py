@@ -7,6 +7,11 @@ after it (``training.train_epochs``). Interleaves the two variants, reports medi
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path as _Path
+
+sys.path.insert(0, str(_Path(__file__).resolve().parents[1]))  # this tree's library, not an install elsewhere
+
 import argparse
 import statistics
 import time

@@ -8,6 +8,11 @@ time includes starting the local Ray instance (also shown alone). Prints both ti
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path as _Path
+
+sys.path.insert(0, str(_Path(__file__).resolve().parents[1]))  # this tree's library, not an install elsewhere
+
 import argparse
 import logging
 import os

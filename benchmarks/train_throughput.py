@@ -22,6 +22,11 @@ Needs the data (EVOSYNTH_DATA). A measurement: run it on an otherwise idle machi
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path as _Path
+
+sys.path.insert(0, str(_Path(__file__).resolve().parents[1]))  # this tree's library, not an install elsewhere
+
 import argparse
 import json
 import os
