@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..core.metrics import TASK_METRICS
 from ..run.deploy import DEPLOY_CSV, DEPLOY_JSON
 from ..run.deploy_report import goal_lines, ratios
 from .display import fmt, show
@@ -70,7 +71,7 @@ def speedup_table(df: pd.DataFrame, paper_speedup: float | None = None, paper_la
     speed-up, the speed-up over generation 1 in PyTorch fp32 NCHW, the FLOP ratio and the paper's speed-up."""
     r = ratios(df)
     r = r[r["batch_size"] == batch_size]
-    metrics = [m for m in ("accuracy", "precision", "recall") if f"{m}_change" in r]
+    metrics = [m for m in TASK_METRICS if f"{m}_change" in r]
     rows = []
     for _, x in r.iterrows():
         row = {"engine": x["engine"], "precision": x["dtype"], "layout": x["layout"], "input": x["input"],

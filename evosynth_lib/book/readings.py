@@ -15,6 +15,7 @@ import math
 
 import pandas as pd
 
+from ..core.metrics import TASK_METRICS
 from ..run.deploy_report import BASELINE, ratios
 from .deploy import load_deploy
 from .display import fmt
@@ -32,7 +33,7 @@ def reading_name(run: Published) -> str:
 
 
 def metric_names(run: Published) -> list[str]:
-    return [m for m in ("accuracy", "precision", "recall") if m in run.generations]
+    return [m for m in TASK_METRICS if m in run.generations]
 
 
 def summary(run: Published) -> dict:

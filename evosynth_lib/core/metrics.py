@@ -12,6 +12,9 @@ from torch import nn
 from .clusters import live_clusters, total_clusters
 from .masks import Masks, layer_names
 
+# what a task's evaluate() reports: classification its accuracy, detection its precision and recall
+TASK_METRICS = ("accuracy", "precision", "recall")
+
 
 def live_synapses(masks: Masks) -> int:
     return int(sum(int(m.sum()) for m in masks.values()))

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core.metrics import TASK_METRICS
 from .engines import device_features, plan_variants, prepare, time_call
 
 VARIANT = ["engine", "dtype", "layout"]
@@ -28,7 +29,7 @@ GOALS = {"detection": [("last/first gen, same engine, precision and frame", "spe
 def ratios(df: pd.DataFrame) -> pd.DataFrame:
     """First vs last generation per variant, input and batch size (module docstring)."""
     first, last = int(df["generation"].min()), int(df["generation"].max())
-    metrics = [m for m in ("accuracy", "precision", "recall") if m in df]
+    metrics = [m for m in TASK_METRICS if m in df]
     base = df[(df["generation"] == first) & (df["engine"] == BASELINE["engine"])
               & (df["dtype"] == BASELINE["dtype"]) & (df["layout"] == BASELINE["layout"])]
     base = {(r["input"], r["batch_size"]): r["fps"] for _, r in base.iterrows()}
