@@ -95,25 +95,26 @@ def verdict(methods: dict[str, list[Published]], ours: str = "evolutionary synth
     for label, runs in methods.items():
         if label == ours or not runs:
             continue
-        wins = total = 0
-        last = None
+        diffs, last = [], None
         for run in runs:
             b = run.generations.set_index("generation")
             for mine in methods.get(ours, []):
                 m = mine.generations.set_index("generation")
                 if len(m) == len(b) and (m["synapses"] == b["synapses"]).all():
                     gens = [g for g in m.index if g > 1]
-                    wins += sum(bool(m.loc[g, "accuracy"] > b.loc[g, "accuracy"]) for g in gens)
-                    total += len(gens)
+                    diffs += [float(m.loc[g, "accuracy"] - b.loc[g, "accuracy"]) for g in gens]
                     g = gens[-1]
                     last = (g, m.loc[g, "accuracy"], b.loc[g, "accuracy"], m.loc[g, "architectural_efficiency"])
                     break
-        if not total:
+        if not diffs:
             lines.append(f"- {label}: its own synapse counts, not ours; compare along the curves above.")
             continue
         g, a, b_acc, ae = last
-        lines.append(f"- against {label} at equal synapses: {ours} is more accurate at {wins} of {total} "
-                     f"generation(s) (all paired seeds); at generation {g} ({ae:.1f}X): {a:.4f} vs {b_acc:.4f}.")
+        wins = sum(d > 0 for d in diffs)
+        lines.append(f"- against {label} at equal synapses: {ours} is more accurate at {wins} of {len(diffs)} "
+                     f"generation(s) (all paired seeds), by {sum(diffs) / len(diffs):+.4f} on average "
+                     f"(smallest {min(diffs):+.4f}, largest {max(diffs):+.4f}); at generation {g} ({ae:.1f}X): "
+                     f"{a:.4f} vs {b_acc:.4f}.")
     return "\n".join(lines) or f"No baseline runs to compare with {ours}."
 
 

@@ -32,6 +32,7 @@ def test_verdict_pairs_runs_at_equal_synapses_only():
                "own counts": [_run("o", [100, 60, 30], [0.9, 0.9, 0.9])]}
     text = comparisons.verdict(methods)
     assert "more accurate at 1 of 2 generation(s)" in text and "0.8000 vs 0.7000" in text
+    assert "by +0.0250 on average (smallest -0.0500, largest +0.1000)" in text
     assert "own counts: its own synapse counts" in text
 
 
