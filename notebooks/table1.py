@@ -150,6 +150,13 @@ if not selection:
 # both test sets have 10,000 images, so one accuracy between 0.88 and 0.97 carries a binomial standard error of
 # 0.002-0.003 from the test sample alone; MNIST has 3 seeds per method, CIFAR-10 one (a single run per method,
 # so its differences below that size are not evidence either way).
+#
+# Equal synapses do not mean equal networks. The second table, at each method's last generation, says what the
+# same synapse count leaves as structure: the cluster efficiency E (Tables 2-3: kernels of the ancestor / kernels
+# still alive), how many times fewer dense FLOPs the compacted network needs than generation 1 (dead kernels,
+# channels and units removed; `core/compaction.py`), and that network's measured speed-up over generation 1
+# (PyTorch eager, fp32, one thread; `speed.csv`). This is the paper's argument for clusters: a removed kernel
+# saves time on any dense hardware, a scattered zero weight does not.
 
 # %% tags=["hide-input"]
 for dataset, methods in baselines.items():
@@ -162,6 +169,8 @@ for dataset, methods in baselines.items():
     ax.set_title(f"{names.display_name(dataset)}: evolutionary synthesis and the baselines")
     plt.show()
     display.show(comparisons.verdict(runs))
+    display.show(comparisons.structure_table(runs))
+    display.show(comparisons.timing_spread(runs))
     if absent:
         display.show("Not run yet: " + ", ".join(f"{m} ({k} seed(s))" for m, k in absent.items()))
 if not baselines:

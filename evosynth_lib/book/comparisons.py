@@ -5,14 +5,16 @@
   highest generation-``g`` *validation* accuracy among candidates whose architectural efficiency reaches
   ``min_efficiency``; when none does, the highest efficiency. The test set plays no part in the choice.
 * :func:`baseline_table` / :func:`plot_methods`: evolutionary synthesis beside the baselines at equal synapses
-  (``core/baselines.py``), mean and spread over seeds per generation.
+  (``core/baselines.py``), mean and spread over seeds per generation; :func:`structure_table`: what the same
+  synapse count leaves as *structure* at the last generation (whole clusters gone, dense FLOPs of the compacted
+  network, measured speed-up); :func:`verdict`: where evolutionary synthesis wins and where it does not.
 """
 from __future__ import annotations
 
 import pandas as pd
 
 from .plots import plot_accuracy_vs_efficiency
-from .results import Published
+from .results import SPEED_CSV, Published
 
 
 def _last(run: Published, generation: int | None = None) -> pd.Series:
@@ -85,6 +87,61 @@ def training_speed_table(report: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _structure(run: Published) -> dict[str, float]:
+    """Last generation of one run: A-E, accuracy, cluster efficiency, dense-FLOP reduction of the compacted
+    network (generation 1 / last), and the measured speed-up of the compacted network (``speed.csv``)."""
+    df = run.generations.set_index("generation")
+    first, last = df.index.min(), df.index.max()
+    out = {"generation": int(last), "A-E": float(df.loc[last, "architectural_efficiency"]),
+           "accuracy": float(df.loc[last, "accuracy"]), "E": float(df.loc[last, "cluster_efficiency"]),
+           "FLOPs": float(df.loc[first, "flops_compact"] / df.loc[last, "flops_compact"])}
+    speed = run.path / SPEED_CSV
+    if speed.is_file():
+        s = pd.read_csv(speed).set_index("generation")
+        for b in (1, 64):
+            if last in s.index and first in s.index:
+                out[f"b{b}"] = float(s.loc[last, f"fps_compact_b{b}"] / s.loc[first, f"fps_compact_b{b}"])
+    return out
+
+
+def structure_table(methods: dict[str, list[Published]]) -> pd.DataFrame:
+    """One row per method at its last generation (mean over its seeds): A-E, accuracy, cluster efficiency E
+    (Tables 2-3), how many times fewer dense FLOPs the compacted network needs than generation 1, and its
+    measured speed-up over generation 1 (PyTorch eager, fp32, batch 1 and 64; ``speed.csv``)."""
+    rows = []
+    for label, runs in methods.items():
+        if not runs:
+            continue
+        s = pd.DataFrame([_structure(r) for r in runs])
+        mean = s.mean()
+        acc = (f"{mean['accuracy']:.4f} ± {s['accuracy'].std(ddof=1):.4f}" if len(s) > 1
+               else f"{mean['accuracy']:.4f}")
+        speed = {f"speed-up, batch {b}": (f"{mean[f'b{b}']:.2f}x" if f"b{b}" in s and s[f"b{b}"].notna().all()
+                                          else "not measured") for b in (1, 64)}
+        rows.append({"method": label, "n": len(s), "generation": int(s["generation"].max()),
+                     "A-E": f"{mean['A-E']:.1f}X", "accuracy": acc, "cluster efficiency E": f"{mean['E']:.2f}",
+                     "fewer dense FLOPs (compacted)": f"{mean['FLOPs']:.2f}x", **speed})
+    return pd.DataFrame(rows)
+
+
+def timing_spread(methods: dict[str, list[Published]]) -> str:
+    """How far apart the timings of *equal* work lie: every generation's masked network does the ancestor's dense
+    work, so the spread of its fps (half the range over the median, largest over the runs) bounds the noise."""
+    spread = {1: 0.0, 64: 0.0}
+    for runs in methods.values():
+        for run in runs:
+            if (run.path / SPEED_CSV).is_file():
+                s = pd.read_csv(run.path / SPEED_CSV)
+                for b in spread:
+                    fps = s[f"fps_masked_b{b}"]
+                    spread[b] = max(spread[b], (fps.max() - fps.min()) / 2 / fps.median())
+    if not any(spread.values()):
+        return "No speed measurements (speed.csv) for these runs."
+    return (f"Timing noise: the masked networks (the ancestor's dense work, at every generation) measure within "
+            f"±{100 * spread[1]:.0f}% of their median at batch 1 and ±{100 * spread[64]:.0f}% at batch 64 (the "
+            f"widest of these runs); speed-ups inside that band are not evidence.")
+
+
 def verdict(methods: dict[str, list[Published]], ours: str = "evolutionary synthesis") -> str:
     """Where ``ours`` wins and where it does not: accuracy against each baseline run at *equal* synapses.
 
@@ -104,17 +161,20 @@ def verdict(methods: dict[str, list[Published]], ours: str = "evolutionary synth
                     gens = [g for g in m.index if g > 1]
                     diffs += [float(m.loc[g, "accuracy"] - b.loc[g, "accuracy"]) for g in gens]
                     g = gens[-1]
-                    last = (g, m.loc[g, "accuracy"], b.loc[g, "accuracy"], m.loc[g, "architectural_efficiency"])
+                    last = (g, m.loc[g, "accuracy"], b.loc[g, "accuracy"], m.loc[g, "architectural_efficiency"],
+                            b.loc[g, "flops_compact"] / m.loc[g, "flops_compact"]
+                            if "flops_compact" in m and "flops_compact" in b else None)
                     break
         if not diffs:
             lines.append(f"- {label}: its own synapse counts, not ours; compare along the curves above.")
             continue
-        g, a, b_acc, ae = last
+        g, a, b_acc, ae, flops = last
         wins = sum(d > 0 for d in diffs)
         lines.append(f"- against {label} at equal synapses: {ours} is more accurate at {wins} of {len(diffs)} "
                      f"generation(s) (all paired seeds), by {sum(diffs) / len(diffs):+.4f} on average "
                      f"(smallest {min(diffs):+.4f}, largest {max(diffs):+.4f}); at generation {g} ({ae:.1f}X): "
-                     f"{a:.4f} vs {b_acc:.4f}.")
+                     f"{a:.4f} vs {b_acc:.4f}"
+                     + (f"; compacted, its network needs {flops:.2f}x the dense FLOPs of ours." if flops else "."))
     return "\n".join(lines) or f"No baseline runs to compare with {ours}."
 
 

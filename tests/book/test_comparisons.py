@@ -45,3 +45,36 @@ def test_budget_and_goals_say_what_the_run_used_and_whether_each_goal_is_met():
     assert "14.29X at 0.8400, **not met**" in text
     assert "not reached" in comparisons.budget_and_goals(run, 0.9, (6, 14.39, 0.8459))
     assert "0.8700, **not met**" in comparisons.budget_and_goals(run, 0.9, (6, 14.39, 0.8459))
+
+
+def _structured(tmp_path, name, synapses, accuracy, clusters, flops, fps=None):
+    run = _run(name, synapses, accuracy)
+    run.generations["cluster_efficiency"] = clusters
+    run.generations["flops_compact"] = flops
+    run.path = tmp_path / name
+    run.path.mkdir()
+    if fps is not None:
+        pd.DataFrame({"generation": range(1, len(fps) + 1), "fps_compact_b1": fps,
+                      "fps_compact_b64": [2 * f for f in fps],
+                      "fps_masked_b1": [9.0, 10.0, 11.0], "fps_masked_b64": [20.0, 20.0, 20.0]}
+                     ).to_csv(run.path / "speed.csv", index=False)
+    return run
+
+
+def test_structure_table_and_verdict_say_what_equal_synapses_leave_as_structure(tmp_path):
+    ours = _structured(tmp_path, "ours", [100, 50, 25], [0.9, 0.9, 0.8], [1.0, 2.0, 8.0], [1000, 400, 100],
+                       fps=[10.0, 20.0, 40.0])
+    mag = [_structured(tmp_path, f"m{s}", [100, 50, 25], [0.9, 0.95, a], [1.0, 1.5, 3.0], [1000, 800, 500])
+           for s, a in enumerate([0.7, 0.9])]
+    methods = {"evolutionary synthesis": [ours], "magnitude pruning": mag}
+    table = comparisons.structure_table(methods).set_index("method")
+    assert table.loc["evolutionary synthesis", "fewer dense FLOPs (compacted)"] == "10.00x"
+    assert table.loc["evolutionary synthesis", "speed-up, batch 1"] == "4.00x"
+    assert table.loc["evolutionary synthesis", "speed-up, batch 64"] == "4.00x"
+    assert table.loc["magnitude pruning", "fewer dense FLOPs (compacted)"] == "2.00x"
+    assert table.loc["magnitude pruning", "speed-up, batch 1"] == "not measured"
+    assert table.loc["magnitude pruning", "accuracy"] == "0.8000 ± 0.1414" and table.loc["magnitude pruning", "n"] == 2
+    assert table.loc["magnitude pruning", "cluster efficiency E"] == "3.00"
+    assert "its network needs 5.00x the dense FLOPs of ours" in comparisons.verdict(methods)
+    assert "within ±10% of their median at batch 1 and ±0% at batch 64" in comparisons.timing_spread(methods)
+    assert comparisons.timing_spread({"magnitude pruning": mag}).startswith("No speed measurements")
