@@ -14,7 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .plots import plot_accuracy_vs_efficiency
-from .results import SPEED_CSV, Published
+from .results import Published
 
 
 def _last(run: Published, generation: int | None = None) -> pd.Series:
@@ -95,12 +95,11 @@ def _structure(run: Published) -> dict[str, float]:
     out = {"generation": int(last), "A-E": float(df.loc[last, "architectural_efficiency"]),
            "accuracy": float(df.loc[last, "accuracy"]), "E": float(df.loc[last, "cluster_efficiency"]),
            "FLOPs": float(df.loc[first, "flops_compact"] / df.loc[last, "flops_compact"])}
-    speed = run.path / SPEED_CSV
-    if speed.is_file():
-        s = pd.read_csv(speed).set_index("generation")
+    s = run.speed
+    if s is not None and {first, last} <= set(s["generation"]):
+        s = s.set_index("generation")
         for b in (1, 64):
-            if last in s.index and first in s.index:
-                out[f"b{b}"] = float(s.loc[last, f"fps_compact_b{b}"] / s.loc[first, f"fps_compact_b{b}"])
+            out[f"b{b}"] = float(s.loc[last, f"fps_compact_b{b}"] / s.loc[first, f"fps_compact_b{b}"])
     return out
 
 
@@ -130,8 +129,7 @@ def timing_spread(methods: dict[str, list[Published]]) -> str:
     spread = {1: 0.0, 64: 0.0}
     for runs in methods.values():
         for run in runs:
-            if (run.path / SPEED_CSV).is_file():
-                s = pd.read_csv(run.path / SPEED_CSV)
+            if (s := run.speed) is not None:
                 for b in spread:
                     fps = s[f"fps_masked_b{b}"]
                     spread[b] = max(spread[b], (fps.max() - fps.min()) / 2 / fps.median())

@@ -53,6 +53,12 @@ class Published:
     provenance: dict[str, Any]
 
     @property
+    def speed(self) -> pd.DataFrame | None:
+        """The published ``speed.csv`` (measured fps per generation), or ``None`` where it was not measured."""
+        path = Path(self.path) / SPEED_CSV
+        return pd.read_csv(path) if path.is_file() else None
+
+    @property
     def dataset(self) -> str:
         return self.config.get("dataset", self.name)
 

@@ -1,14 +1,13 @@
 """The book's tables: summaries of a run, and the papers' Tables 1-3 beside ours."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .display import fmt
 from .paper import TABLE1, TABLE2_3
-from .results import SPEED_CSV, Published
+from .results import Published
 
 SUMMARY_COLUMNS = ("generation", "synapses", "architectural_efficiency", "accuracy", "precision", "recall",
                    "cluster_efficiency", "kept_fraction", "environmental_factor", "fps_masked_b1", "fps_compact_b1",
@@ -149,8 +148,8 @@ def retention(df) -> Any:
 def speedup_table(result: "Published", generations=None):
     """Potential speed-ups (the paper's cluster efficiency E, FLOPs) beside measured ones, per generation."""
     df = result.generations.set_index("generation")
-    speed_path = Path(result.path) / SPEED_CSV
-    speed = pd.read_csv(speed_path).set_index("generation") if speed_path.exists() else None
+    speed = result.speed
+    speed = speed.set_index("generation") if speed is not None else None
     gens = generations or list(df.index)
     rows = []
     for g in gens:
