@@ -145,9 +145,10 @@ if not selection:
 # baseline removes synapses to **exactly** the synapse counts of the evolution's seed-0 run, generation by
 # generation, and retrains each generation exactly like the evolution (same epochs, schedule, precision):
 # *magnitude pruning* (iterative global |w| pruning, `torch.nn.utils.prune`), *random pruning*, and the
-# *synapse-only encoding* of the group's 2016 paper (the same sampling without the cluster factor; its synapse
-# counts are its own). Mean over seeds, bars one standard deviation. How large a difference means something:
-# both test sets have 10,000 images, so one accuracy between 0.88 and 0.97 carries a binomial standard error of
+# *synapse-only encoding* of the group's 2016 paper (the same sampling without the cluster factor). Its synapse
+# counts are its own, so it is compared along the curves: how far each encoding gets in the same generations,
+# and our mean accuracy interpolated (linearly in log A-E) at each of its efficiencies. Mean over seeds, bars
+# one standard deviation. How large a difference means something: both test sets have 10,000 images, so one accuracy between 0.88 and 0.97 carries a binomial standard error of
 # 0.002-0.003 from the test sample alone; MNIST has 3 seeds per method, CIFAR-10 one (a single run per method,
 # so its differences below that size are not evidence either way).
 #

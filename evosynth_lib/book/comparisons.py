@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .plots import plot_accuracy_vs_efficiency
@@ -144,7 +145,8 @@ def verdict(methods: dict[str, list[Published]], ours: str = "evolutionary synth
     """Where ``ours`` wins and where it does not: accuracy against each baseline run at *equal* synapses.
 
     A baseline run is paired with the run of ours whose synapse count it matches at every generation (its
-    ``targets`` came from that run); methods with their own counts are compared only along the curves.
+    ``targets`` came from that run); methods with their own counts are compared along the mean curves
+    (:func:`_along_the_curves`).
     """
     lines = []
     for label, runs in methods.items():
@@ -164,7 +166,7 @@ def verdict(methods: dict[str, list[Published]], ours: str = "evolutionary synth
                             if "flops_compact" in m and "flops_compact" in b else None)
                     break
         if not diffs:
-            lines.append(f"- {label}: its own synapse counts, not ours; compare along the curves above.")
+            lines.append(_along_the_curves(label, runs, methods.get(ours, []), ours))
             continue
         g, a, b_acc, ae, flops = last
         wins = sum(d > 0 for d in diffs)
@@ -174,6 +176,28 @@ def verdict(methods: dict[str, list[Published]], ours: str = "evolutionary synth
                      f"{a:.4f} vs {b_acc:.4f}"
                      + (f"; compacted, its network needs {flops:.2f}x the dense FLOPs of ours." if flops else "."))
     return "\n".join(lines) or f"No baseline runs to compare with {ours}."
+
+
+def _along_the_curves(label: str, runs: list[Published], mine: list[Published], ours: str) -> str:
+    """A method with its own synapse counts, against ours along the mean curves (over seeds): how far each gets in
+    the same generations, and ours' accuracy interpolated (linearly in log A-E) at each of its efficiencies."""
+    if not mine:
+        return f"- {label}: its own synapse counts; no run of {ours} to compare along."
+    ae_b, acc_b = (_mean_std(runs, c)["mean"] for c in ("architectural_efficiency", "accuracy"))
+    ae_m, acc_m = (_mean_std(mine, c)["mean"] for c in ("architectural_efficiency", "accuracy"))
+    g = int(min(ae_b.index.max(), ae_m.index.max()))
+    text = (f"- {label}: its own synapse counts. In the same {g} generations it reaches {ae_b[g]:.1f}X, "
+            f"{ours} {ae_m[g]:.1f}X")
+    inside = [h for h in ae_b.index if h > 1 and ae_m.min() <= ae_b[h] <= ae_m.max()]
+    if not inside:
+        return text + "; their efficiencies do not overlap beyond generation 1."
+    x = np.log(ae_m.to_numpy(dtype=float))
+    at = {h: float(np.interp(np.log(ae_b[h]), x, acc_m.to_numpy(dtype=float))) for h in inside}
+    diffs = [at[h] - acc_b[h] for h in inside]
+    h = inside[-1]
+    return (text + f". Along the curves, at its efficiencies, {ours} (interpolated in log A-E) is more accurate at "
+            f"{sum(d > 0 for d in diffs)} of {len(diffs)} generation(s), by {sum(diffs) / len(diffs):+.4f} on "
+            f"average; at its generation {h} ({ae_b[h]:.1f}X): {at[h]:.4f} vs {acc_b[h]:.4f} (means over seeds).")
 
 
 def budget_and_goals(run: Published, first_accuracy: float, last: tuple[int, float, float]) -> str:

@@ -33,7 +33,15 @@ def test_verdict_pairs_runs_at_equal_synapses_only():
     text = comparisons.verdict(methods)
     assert "more accurate at 1 of 2 generation(s)" in text and "0.8000 vs 0.7000" in text
     assert "by +0.0250 on average (smallest -0.0500, largest +0.1000)" in text
-    assert "own counts: its own synapse counts" in text
+    # own counts: A-E 1, 1.67, 3.33 against ours' 1, 2, 4; ours interpolated in log A-E at 3.33X:
+    # 0.9 - 0.1 * log(3.33 / 2) / log 2 = 0.8263 against its 0.9; at 1.67X: 0.9 against 0.9 (no win)
+    assert ("own counts: its own synapse counts. In the same 3 generations it reaches 3.3X, evolutionary "
+            "synthesis 4.0X") in text
+    assert "more accurate at 0 of 2 generation(s), by -0.0368 on average" in text
+    assert "at its generation 3 (3.3X): 0.8263 vs 0.9000" in text
+    beyond = {"evolutionary synthesis": [ours], "own counts": [_run("o", [100, 20, 10], [0.9, 0.9, 0.9])]}
+    assert "their efficiencies do not overlap beyond generation 1" in comparisons.verdict(beyond)
+    assert "no run of evolutionary synthesis" in comparisons.verdict({"own counts": beyond["own counts"]})
 
 
 def test_budget_and_goals_say_what_the_run_used_and_whether_each_goal_is_met():
