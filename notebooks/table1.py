@@ -148,9 +148,10 @@ if not selection:
 # *synapse-only encoding* of the group's 2016 paper (the same sampling without the cluster factor). Its synapse
 # counts are its own, so it is compared along the curves: how far each encoding gets in the same generations,
 # and our mean accuracy interpolated (linearly in log A-E) at each of its efficiencies. Mean over seeds, bars
-# one standard deviation. How large a difference means something: both test sets have 10,000 images, so one accuracy between 0.88 and 0.97 carries a binomial standard error of
-# 0.002-0.003 from the test sample alone; MNIST has 3 seeds per method, CIFAR-10 one (a single run per method,
-# so its differences below that size are not evidence either way).
+# one standard deviation. How large a difference means something: both test sets have 10,000 images, so one
+# accuracy between 0.88 and 0.97 carries a binomial standard error of 0.002-0.003 from the test sample alone;
+# MNIST has 3 seeds per method, CIFAR-10 one (a single run per method, so its differences below that size are
+# not evidence either way).
 #
 # Equal synapses do not mean equal networks. The second table, at each method's last generation, says what the
 # same synapse count leaves as structure: the cluster efficiency E (Tables 2-3: kernels of the ancestor / kernels
