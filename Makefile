@@ -1,9 +1,11 @@
-# make install | make test | make book [PROFILE=quick|smoke|paper] [RETRAIN=1] [JOBS=N] | make smoke | make clean
+# make install | make test | make book [PROFILE=quick|smoke|paper] [RETRAIN=1] [PUBLISH=1] [JOBS=N] | make smoke | make clean
 # Everything is installed into $(VENV) (a virtual environment made with $(PYTHON)).
 PYTHON ?= python3
 VENV ?= .venv
 PROFILE ?= quick
 RETRAIN ?=
+# PUBLISH=1: publish the profile's runs into results/$(PROFILE)/ (otherwise results/ is only read)
+PUBLISH ?=
 # missing evolutions trained at once by make book (a local Ray instance; empty: one per core)
 JOBS ?=
 PY := $(VENV)/bin/python
@@ -25,10 +27,10 @@ test: install
 
 # execute the notebooks with the profile's parameters (training only what results/$(PROFILE)/ lacks), then the HTML
 book: install
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m evosynth_lib.book --profile $(PROFILE) $(if $(RETRAIN),--retrain) $(if $(JOBS),--jobs $(JOBS))
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m evosynth_lib.book --profile $(PROFILE) $(if $(RETRAIN),--retrain) $(if $(PUBLISH),--publish) $(if $(JOBS),--jobs $(JOBS))
 
 smoke:
-	$(MAKE) book PROFILE=smoke
+	$(MAKE) book PROFILE=smoke PUBLISH=1
 
 clean:
 	rm -rf _build book/notebooks/*.ipynb book/notebooks/run_log.json

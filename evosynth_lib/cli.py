@@ -15,10 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from .book.results import publish
+from .book.results import publish_run
 from .config import ConfigError, EvolutionConfig
+from .yaml_io import parse_yaml, read_mapping
 from .run.evolve import evolve
 from .run.store import CorruptCheckpointError, RunStoreError, load_generations, rewind
 
@@ -28,31 +27,33 @@ SHOWN = ("generation", "synapses", "architectural_efficiency", "accuracy", "prec
          "cluster_efficiency", "wall_time_s")
 
 
+def parse_override(item: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` of ``--set``, the value read as YAML."""
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set {item!r}: expected KEY=VALUE")
+    return key.strip(), parse_yaml(value, f"--set {item!r}")
+
+
 def configs_from_file(path: str | Path, overrides: list[str] = ()) -> list[EvolutionConfig]:
-    """The evolutions a YAML file describes: one configuration, or a profile file with a ``seeds`` list."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no configuration file {path}")
-    try:
-        d: Any = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path} is not valid YAML: {str(e).splitlines()[0]}") from e
-    if not isinstance(d, dict):
-        raise ConfigError(f"{path} must hold a mapping of configuration fields")
-    d = {k: v for k, v in d.items() if k not in BOOK_KEYS}
+    """The evolutions a YAML file describes: one configuration, or a profile file with a ``seeds`` list.
+    Every one is checked before this returns."""
+    d = {k: v for k, v in read_mapping(path).items() if k not in BOOK_KEYS}
     for item in overrides:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--set {item!r}: expected KEY=VALUE")
-        d[key] = yaml.safe_load(value)
+        key, value = parse_override(item)
+        d[key] = value
     seeds = d.pop("seeds", None)
-    if seeds is None:
-        return [EvolutionConfig.from_dict(d).validate()]
-    if "seed" in d:
-        raise ConfigError(f"{path}: give either seed or seeds, not both")
-    if not isinstance(seeds, list) or not seeds:
-        raise ConfigError(f"invalid seeds={seeds!r}: must be a non-empty list of integers >= 0")
-    return [EvolutionConfig.from_dict({**d, "seed": s}).validate() for s in seeds]
+    try:
+        if seeds is None:
+            return [EvolutionConfig.from_dict(d).validate()]
+        if "seed" in d:
+            raise ConfigError("give either seed or seeds, not both")
+        if (not isinstance(seeds, list) or not seeds or len(set(map(str, seeds))) != len(seeds)
+                or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds)):
+            raise ConfigError(f"invalid seeds={seeds!r}: must be a non-empty list of distinct integers >= 0")
+        return [EvolutionConfig.from_dict({**d, "seed": s}).validate() for s in seeds]
+    except TypeError as e:  # a value of a wrong type inside a dataclass' __post_init__
+        raise ConfigError(f"{path}: {e}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,13 +84,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"run folder: {run_dir} (seed {config.seed})")
             print(df[[c for c in SHOWN if c in df]].to_string(index=False))
             if args.publish:
-                print(f"published: {publish(run_dir, Path(args.publish).resolve(), config, {'command': ' '.join(sys.argv)})}")
-    except (ConfigError, FileNotFoundError, CorruptCheckpointError, RunStoreError, KeyError) as e:
+                print(f"published: {publish_run(run_dir, Path(args.publish).resolve(), config, {'command': ' '.join(sys.argv)})}")
+    except (ValueError, OSError, CorruptCheckpointError, RunStoreError, KeyError) as e:  # ConfigError is a ValueError
         if args.traceback:
             raise
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {one_line(e)}", file=sys.stderr)
         return 2
     return 0
+
+
+def one_line(e: BaseException) -> str:
+    """An error as one line: its message, or its kind where the message is empty (``OSError``: with the file)."""
+    text = " ".join(str(e).split()) if not isinstance(e, KeyError) else str(e.args[0] if e.args else e)
+    return text or type(e).__name__
 
 
 if __name__ == "__main__":

@@ -208,7 +208,7 @@ class EvolutionConfig:
         c("model", self.model in MODELS_OF_TASK[self.task],
           f"a {self.task} dataset needs model {' | '.join(MODELS_OF_TASK[self.task])}")
         for name, low in (("generations", 1), ("batch_size", 1), ("seed", 0), ("num_workers", 0)):
-            c(name, _is_int(getattr(self, name)) and getattr(self, name) >= low, f"must be an integer >= {low}")
+            c(name, _is_int(getattr(self, name)) and low <= getattr(self, name) < 2**31, f"must be an integer in [{low}, 2**31)")
         for name in ("train_subset", "test_subset", "threads"):
             c(name, getattr(self, name) is None or (_is_int(getattr(self, name)) and getattr(self, name) >= 1),
               "must be null or an integer >= 1")

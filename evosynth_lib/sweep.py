@@ -20,8 +20,8 @@ from pathlib import Path
 
 from .book.paths import RUNS, resolve
 from .book.results import profile_evolutions
-from .cli import configs_from_file
-from .config import ConfigError
+from .cli import configs_from_file, parse_override
+from .config import ConfigError, EvolutionConfig
 from .run.sweep import Evolution, outcome_table, sweep
 
 
@@ -30,7 +30,8 @@ def evolutions_from(files: list[str], profile: str | None, only: list[str] | Non
     """The evolutions the command line names: a profile's, the files', then only those ``only`` names."""
     found: list[Evolution] = []
     if profile:
-        found += profile_evolutions(profile)
+        found += [Evolution(ev.name, override(ev.config, overrides, ev.source), ev.source)
+                  for ev in profile_evolutions(profile)]
         if not found:
             raise ConfigError(f"profile {profile!r} has no evolutions (profiles/{profile}/evolve-*.yaml or "
                               f"normalisation.yaml)")
@@ -50,6 +51,18 @@ def evolutions_from(files: list[str], profile: str | None, only: list[str] | Non
     if not found:
         raise ConfigError("nothing to run: give configuration files or --profile")
     return found
+
+
+def override(config: EvolutionConfig, overrides: list[str], source: str) -> EvolutionConfig:
+    """``config`` with ``--set KEY=VALUE`` applied (values read as YAML) and checked."""
+    changes = {}
+    for item in overrides:
+        key, value = parse_override(item)
+        changes[key] = value
+    try:
+        return EvolutionConfig.from_dict({**config.to_dict(), **changes}).validate()
+    except (ConfigError, TypeError) as e:
+        raise ConfigError(f"{source} with --set {' '.join(overrides)}: {e}") from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,8 +19,9 @@
 # synaptic-cluster-driven genetic encoding under the environmental factor (at most `cap` of the
 # parent's synapses), then trained. The parameters below are this page's profile
 # (`profiles/<profile>/<page>.yaml`); the run of each seed of `seeds` is published in
-# `results/<profile>/<name>/` (the first seed) or `results/<profile>/<name>-seed<k>/` and reused on later
-# builds with the same parameters.
+# `results/<profile>/<name>/` (the first seed) or `results/<profile>/<name>-seed<k>/`. Run with other
+# parameters, the page computes into the run store and shows that run as a local run; the published results
+# change only when the profile's runs are published (`publish = True`).
 
 # %% tags=["parameters", "remove-cell"]
 # book parameters
@@ -29,7 +30,8 @@ name = None  # results/<profile>/<name>; None -> the dataset's name
 page = None  # this page's name in the profile (for the "how to run it" command); None -> evolve-<name>
 runs_dir = "runs"  # the run store (relative to the repository root)
 results_dir = "results"  # the published results
-retrain = False  # True: delete the published results and the run first, then train again
+retrain = False  # True: delete the run folder (in runs_dir) first, then train again
+publish = False  # True: publish the profile's runs into results/<profile>/ (refused for other parameters)
 seeds = [0]  # one evolution per seed (the first is shown in full; all of them in the spread over seeds)
 # EvolutionConfig fields (see evosynth_lib/config.py), but the seed
 dataset = "synthetic"
@@ -65,7 +67,7 @@ precision = "fp32"  # training arithmetic: fp32 | bf16 (autocast + channels-last
 pruning = "evolutionary"  # | synapse_only (2016 encoding) | magnitude | random (baselines; need targets)
 targets = None  # synapses per generation, for the magnitude / random baselines
 validation = 0  # training examples held out (val_accuracy), to choose schedules without the test set
-_declared = set(dir())
+_defaults = dict(globals())
 
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
@@ -74,17 +76,17 @@ from evosynth_lib.book import display, plots, results, tables
 from evosynth_lib.book.names import display_name
 from evosynth_lib.book.parameters import check_parameters
 
-check_parameters(globals(), _declared)
+check_parameters(globals(), _defaults)
 
 # %% tags=["hide-input"]
 name = name or dataset
+configs = results.configs_for_seeds(globals(), seeds)  # every seed and parameter checked before anything trains
 runs = {}
-for seed in seeds:
-    config = results.config_from_parameters(globals(), seed=seed)
+for seed, config in configs.items():
     runs[seed] = results.ensure_results(config, profile, results.seed_run_name(name, seeds, seed), runs_dir,
-                                        results_dir, retrain=retrain, page=page)
+                                        results_dir, retrain=retrain, page=page, publish=publish)
 result = runs[seeds[0]]
-display.show(result)
+display.show(results.local_note(list(runs.values())) or result)
 
 # %% [markdown]
 # ## Generations
@@ -140,5 +142,5 @@ else:
 
 # %% tags=["hide-input"]
 if isinstance(result, results.Published) and "accuracy" in result.generations:
-    speed = results.ensure_speed(result, runs_dir)
+    speed = results.ensure_speed(result, runs_dir, publish=publish)
     display.show(tables.speedup_table(result) if not isinstance(speed, str) else speed)

@@ -29,7 +29,8 @@
 profile = "smoke"
 runs_dir = "runs"
 results_dir = "results"
-retrain = False  # True: delete this page's published results and runs first, then train again
+retrain = False  # True: delete this page's run folders first, then train again
+publish = False  # True: publish the profile's runs into results/<profile>/normalisation/
 paper_dataset = "mnist"  # whose Table 1 trajectory the readings are compared with
 book_run = "mnist"  # the published run whose reading the other pages use: results/<profile>/<book_run>/
 # EvolutionConfig fields shared by every reading
@@ -42,7 +43,7 @@ readings = {
     "mean": {"normaliser": "mean", "tau": 0.0},
     "max-tau": {"normaliser": "max", "tau": 0.01},
 }
-_declared = set(dir())
+_defaults = dict(globals())
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -52,7 +53,7 @@ from evosynth_lib import EvolutionConfig
 from evosynth_lib.book import display, names, paper, plots, results, studies, tables  # plots: the figures' style
 from evosynth_lib.book.parameters import check_parameters
 
-check_parameters(globals(), _declared)
+check_parameters(globals(), _defaults)
 
 page = "normalisation"
 found = {}
@@ -60,7 +61,7 @@ for key, change in readings.items():
     config = EvolutionConfig.from_dict({**base, **change})
     print(f"== {key}: {studies.reading_label(config.to_dict())}")
     found[key] = results.ensure_results(config, profile, f"normalisation/{key}", runs_dir, results_dir,
-                                         retrain=retrain, page=page)
+                                         retrain=retrain, page=page, publish=publish)
 done = {k: r for k, r in found.items() if isinstance(r, results.Published)}
 for key, r in found.items():
     if isinstance(r, results.NotRun):

@@ -31,7 +31,7 @@ run_log = "book/notebooks/run_log.json"
 # results/reference/ (configs/reference-mnist.yaml and configs/mnist-3gen.yaml)
 thread_runs = {"CI reference (MNIST subset, 3 generations)": ["mnist-prefix", "mnist-prefix-2threads"],
                "MNIST, full data, 3 generations": ["mnist-3gen", "mnist-3gen-2threads"]}
-_declared = set(dir())
+_defaults = dict(globals())
 
 # %% tags=["hide-input"]
 import json
@@ -40,7 +40,7 @@ from evosynth_lib.book import display, results, studies
 from evosynth_lib.run import provenance
 from evosynth_lib.book.parameters import check_parameters
 
-check_parameters(globals(), _declared)
+check_parameters(globals(), _defaults)
 
 log = studies.load_run_log(run_log)
 if not log:

@@ -16,10 +16,10 @@
    executed again) with warnings as errors, into ``_build/html``.
 
 Training happens only where published results (``results/<profile>/``) are missing or were made with
-other parameters. Before the pages run, :func:`.results.train_missing` trains those evolutions at once, as
+other parameters. ``results/`` is only read unless ``--publish`` asks to publish the profile's runs there. Before the pages run, :func:`.results.train_missing` trains those evolutions at once, as
 one sweep on Ray (``run/sweep.py``; ``--jobs N`` at a time, default one per core), into the run store
-``runs/``; the pages' :func:`.results.ensure_results` then find the runs finished and publish them. When
-nothing is missing, Ray is not imported. ``--retrain`` deletes the published results and run folders of the
+``runs/``; the pages' :func:`.results.ensure_results` then find the runs finished (and publish them with
+``--publish``). When nothing is missing, Ray is not imported. ``--retrain`` deletes the run folders of the
 executed pages' evolutions first, so that they are all trained again.
 
 Data: ``EVOSYNTH_DATA`` (``tasks/data_dir.py``; ``make`` sets it to ``../shared/data`` when that exists).
@@ -97,7 +97,7 @@ def notebook_parameters(ipynb: Path) -> set[str]:
     return set(papermill.inspect_notebook(str(ipynb)))
 
 
-def execute(page: str, profile: str, retrain: bool, log_output: bool, kernel: str) -> dict:
+def execute(page: str, profile: str, retrain: bool, log_output: bool, kernel: str, publish: bool = False) -> dict:
     """Convert and execute one page; return its run-log entry."""
     import nbformat
     import papermill
@@ -113,6 +113,8 @@ def execute(page: str, profile: str, retrain: bool, log_output: bool, kernel: st
         params["page"] = page
     if retrain and "retrain" in declared:
         params["retrain"] = True
+    if publish and "publish" in declared:
+        params["publish"] = True
     executed_dir().mkdir(parents=True, exist_ok=True)
     out = executed_dir() / f"{page}.ipynb"
     git = git_state()
@@ -183,7 +185,10 @@ def main(argv: list[str] | None = None) -> int:
         description="Execute the book's notebooks for a profile (reusing published results) and build the HTML book.")
     parser.add_argument("--profile", default="quick", help="profiles/<PROFILE>/ (smoke | quick | paper); default quick")
     parser.add_argument("--retrain", action="store_true",
-                        help="delete the published results and run folders of the executed pages and train again")
+                        help="delete the run folders of the executed pages' evolutions and train them again")
+    parser.add_argument("--publish", action="store_true",
+                        help="publish the profile's runs that the pages computed into results/PROFILE/ (without it, "
+                             "results/ is only read: runs that are not published show as local runs)")
     parser.add_argument("--only", action="append", metavar="PAGE",
                         help="execute only this page (repeatable); the HTML is rebuilt if every page of the book exists")
     parser.add_argument("--no-html", action="store_true", help="execute the notebooks but do not build the HTML")
@@ -241,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{i}/{len(todo)}] {page} ({page_source(page).relative_to(repo_root())}, "
               f"profiles/{args.profile}/{page}.yaml)", flush=True)
         # retrain=False: train_missing did the retraining; the pages publish its runs
-        entry = execute(page, args.profile, False, args.log_output, args.kernel)
+        entry = execute(page, args.profile, False, args.log_output, args.kernel, publish=args.publish)
         print(f"[{i}/{len(todo)}] {page}: {entry['status']} in {entry['duration_s']:.1f} s", flush=True)
     log = json.loads(run_log.read_text())
     log.update(finished=time.strftime("%Y-%m-%d %H:%M:%S"), duration_s=round(time.time() - t0, 1))

@@ -10,24 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-ROOT_ENV = "EVOSYNTH_ROOT"
-
-
-def repo_root() -> Path:
-    if os.environ.get(ROOT_ENV):
-        return Path(os.environ[ROOT_ENV]).expanduser().resolve()
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        if (folder / "_config.yml").is_file() and (folder / "profiles").is_dir():
-            return folder
-    raise FileNotFoundError(f"no evosynth repository (a folder with _config.yml and profiles/) at or above {here}; "
-                            f"run from the repository or set {ROOT_ENV}")
-
-
-def resolve(path: str | os.PathLike) -> Path:
-    """A path from a notebook parameter: absolute as given, relative to the repository root otherwise."""
-    p = Path(path)
-    return p if p.is_absolute() else repo_root() / p
+from ..locations import ROOT_ENV, repo_root, resolve  # noqa: F401  (the one definition)
 
 
 def relative(path: str | os.PathLike) -> Path:

@@ -15,7 +15,6 @@ run, in the page) and :func:`train_missing` (the book's missing runs at once, be
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shutil
@@ -31,11 +30,13 @@ import yaml
 from ..config import ConfigError, EvolutionConfig
 from ..run import store
 from ..run.evolve import evolve
-from ..run.sweep import Evolution, outcome_table, sweep
+from ..run.sweep import outcome_table, sweep
 from ..run.measure import measure_run_speed
 from ..run.provenance import environment_info, git_state
 from .names import display_name
 from .paths import RESULTS, RUNS, book_command, profiles_dir, relative, resolve
+from .profiles import (  # noqa: F401  (the pages read them from here too)
+    config_from_parameters, configs_for_seeds, differences, page_of, profile_config, profile_evolutions, seed_run_name)
 
 SPEED_CSV = "speed.csv"
 NOT_RUN = "not_run.json"
@@ -51,6 +52,7 @@ class Published:
     generations: pd.DataFrame
     config: dict[str, Any]
     provenance: dict[str, Any]
+    local: bool = False  # a run of the local run store, not published (parameters other than the profile's)
 
     @property
     def speed(self) -> pd.DataFrame | None:
@@ -86,7 +88,7 @@ def load_published(profile: str, name: str, results_dir: str | os.PathLike = RES
                    page: str | None = None) -> Published | NotRun:
     """The published results of ``results/<profile>/<name>``, or a :class:`NotRun` saying why not."""
     path = results_path(profile, name, results_dir)
-    page = page or f"evolve-{name.replace('/', '-')}"
+    page = page or page_of(name)
     csv = path / store.CSV
     if csv.is_file():
         config = yaml.safe_load((path / store.CONFIG).read_text()) if (path / store.CONFIG).is_file() else {}
@@ -119,7 +121,7 @@ def record_not_run(profile: str, name: str, reason: str, command: str,
     return NotRun(name, reason, command, d)
 
 
-def publish(run_dir: str | os.PathLike, results_dir: str | os.PathLike, config: EvolutionConfig | None = None,
+def publish_run(run_dir: str | os.PathLike, results_dir: str | os.PathLike, config: EvolutionConfig | None = None,
             extra: dict[str, Any] | None = None) -> Path:
     """Copy a finished run's per-generation metrics, config and provenance into ``results_dir``."""
     run = store.open_run(run_dir)
@@ -153,64 +155,93 @@ def publish(run_dir: str | os.PathLike, results_dir: str | os.PathLike, config: 
     return out
 
 
-def ensure_speed(result: Published, runs_dir: str | os.PathLike = RUNS, remeasure: bool = False):
-    """Measured inference speed of every generation of a published run (``speed.csv``).
+def ensure_speed(result: Published, runs_dir: str | os.PathLike = RUNS, remeasure: bool = False,
+                 publish: bool = False):
+    """Measured inference speed of every generation of a run (``speed.csv``).
 
-    Measured once from the run's checkpoints (:func:`~evosynth_lib.run.measure.measure_run_speed`) and
-    published beside the metrics; later builds reuse it. Returns the DataFrame, or a sentence saying why not.
+    Measured once from the run's checkpoints (:func:`~evosynth_lib.run.measure.measure_run_speed`). A published
+    run's is read from its folder, and written there only when ``publish``; a local run's is kept in its run
+    folder. Returns the DataFrame, or a sentence saying why not.
     """
-    out = Path(result.path) / SPEED_CSV
-    if out.exists() and not remeasure:
-        return pd.read_csv(out)
+    published = Path(result.path) / SPEED_CSV
+    if published.exists() and not remeasure:
+        return pd.read_csv(published)
     run_dir = resolve(runs_dir) / str(result.provenance.get("run_id"))
     if not (run_dir / store.MANIFEST).exists():
         return f"Speed not measured: the run's checkpoints are not in `{relative(run_dir)}`."
     detection = EvolutionConfig.from_dict(result.config).task == "detection"
     df = measure_run_speed(run_dir, batch_sizes=(1,) if detection else (1, 64))
     df = df[df["generation"] <= int(result.generations["generation"].max())]
-    df.to_csv(out, index=False)
+    if publish and not result.local:
+        df.to_csv(published, index=False)
     return df
+
+
+class PublishError(ConfigError):
+    """Publishing was asked for results that are not the profile's (or cannot be published)."""
 
 
 def ensure_results(config: EvolutionConfig, profile: str, name: str | None = None,
                    runs_dir: str | os.PathLike = RUNS, results_dir: str | os.PathLike = RESULTS,
-                   retrain: bool = False, page: str | None = None) -> Published | NotRun:
-    """Published results of ``config`` under ``results/<profile>/<name>``; trains only when needed.
+                   retrain: bool = False, page: str | None = None, publish: bool = False) -> Published | NotRun:
+    """The results of ``config`` for the page: published ones when they are the profile's, else a local run.
 
-    - published results whose config has the same run id and generations: reused, nothing is trained;
-    - otherwise ``run.evolve.evolve`` runs (resuming finished generations from ``runs_dir``) and the
-      outcome is published; ``retrain=True`` first deletes both the published results and the run;
-    - data missing (``FileNotFoundError`` from the task): a :class:`NotRun` is published and returned.
+    - ``config`` is the profile's run ``name`` and its published results are current: they are returned,
+      nothing is trained;
+    - otherwise ``run.evolve.evolve`` computes it in the run store ``runs_dir`` (resuming what is finished there)
+      and the run is returned as a **local** result (``Published.local``): ``results/`` is not touched;
+    - ``publish=True`` (a person asks for it: ``python -m evosynth_lib.book --publish``): the profile's run is
+      published into ``results/<profile>/<name>`` (a configuration other than the profile's is refused); a
+      dataset that is missing is then published as not run. Without ``publish`` a missing dataset is an error;
+    - ``retrain=True``: the run folder is deleted first (it says which) and trained again.
     """
     config.validate()
     name = name or config.dataset
-    page = page or f"evolve-{name.replace('/', '-')}"
+    page = page or page_of(name)
     command = book_command(profile, page)
     out = results_path(profile, name, results_dir)
-    if retrain:
-        forget(config, out, runs_dir)
+    changed = differences(config, profile_config(profile, name))
+    if publish and changed:
+        raise PublishError(f"not publishing {display_name(name)} into {relative(out)}: its parameters differ from "
+                           f"profiles/{profile}/{page}.yaml ({_fields(changed)}); results change only with the "
+                           f"profile's parameters")
     found = load_published(profile, name, results_dir, page)
-    if isinstance(found, Published) and found.config:
-        if is_current(found, config):
-            print(f"{display_name(name)}: reusing the published results in {relative(out)} "
-                  f"(run {config.run_id()}); `{command} --retrain` trains again.")
-            return found
-        print(f"{display_name(name)}: the published results were made with another config; running.")
+    if retrain:
+        forget(config, runs_dir)
+    elif not changed and is_current(found, config):
+        return found
     start = time.time()
     try:
         run_dir = evolve(config, resolve(runs_dir))
     except FileNotFoundError as e:  # tasks.data_dir.DataNotFoundError: the dataset is not there
-        print(f"not run: {e}")
+        if not publish:
+            raise
         return record_not_run(profile, name, f"The {display_name(config.dataset)} data was not found: {e}",
                               command, results_dir)
-    publish(run_dir, out, config, {"profile": profile, "name": name, "page": page, "command": command,
-                                   "book_wall_time_s": round(time.time() - start, 1)})
-    return load_published(profile, name, results_dir, page)
+    if publish:
+        publish_run(run_dir, out, config, {"profile": profile, "name": name, "page": page, "command": command,
+                                           "book_wall_time_s": round(time.time() - start, 1)})
+        return load_published(profile, name, results_dir, page)
+    return local_result(run_dir, name, config, changed)
+
+
+def _fields(changed: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in changed.items())
+
+
+def local_result(run_dir: Path, name: str, config: EvolutionConfig, changed: dict[str, Any]) -> Published:
+    """A finished run of the run store, shown as a local result (never mixed with published ones)."""
+    run = store.open_run(run_dir)
+    df = pd.DataFrame(run.rows())
+    df = df[df["generation"] <= config.generations].reset_index(drop=True)
+    prov = {"run_id": config.run_id(), "run_dir": str(relative(run.path)), "run_settings": run.settings,
+            "differs_from_profile": changed, **git_state()}
+    return Published(f"{name} (local)", run.path, df, config.to_dict(), prov, local=True)
 
 
 def is_current(found: Published | NotRun, config: EvolutionConfig) -> bool:
     """Whether published results are those of ``config``: same run id and number of generations."""
-    if not isinstance(found, Published) or not found.config:
+    if not isinstance(found, Published) or not found.config or found.local:
         return False
     published = EvolutionConfig.from_dict(found.config)
     # the run id leaves out the number of generations (a run can be extended): compare it too
@@ -218,12 +249,12 @@ def is_current(found: Published | NotRun, config: EvolutionConfig) -> bool:
             and len(found.generations) == config.generations)
 
 
-def forget(config: EvolutionConfig, out: Path, runs_dir: str | os.PathLike = RUNS) -> None:
-    """``--retrain``: delete the published results ``out`` and the run folder of ``config``."""
-    for p in (out, store.run_dir_for(config, resolve(runs_dir))):
-        if p.exists():
-            print(f"--retrain: deleting {p}")
-            shutil.rmtree(p)
+def forget(config: EvolutionConfig, runs_dir: str | os.PathLike = RUNS) -> None:
+    """``retrain``: delete the run folder of ``config`` (never published results), saying so."""
+    p = store.run_dir_for(config, resolve(runs_dir))
+    if p.exists():
+        print(f"retrain: deleting the run folder {relative(p)} ({len(list(p.glob(store.CHECKPOINT_GLOB)))} checkpoints)")
+        shutil.rmtree(p)
 
 
 def train_missing(profile: str, pages: list[str], runs_dir: str | os.PathLike = RUNS,
@@ -239,7 +270,7 @@ def train_missing(profile: str, pages: list[str], runs_dir: str | os.PathLike = 
     evolutions = profile_evolutions(profile, pages)
     if retrain:
         for ev in evolutions:
-            forget(ev.config, results_path(profile, ev.name, results_dir), runs_dir)
+            forget(ev.config, runs_dir)
     missing = [ev for ev in evolutions if not is_current(load_published(profile, ev.name, results_dir), ev.config)]
     if not missing:
         return []
@@ -251,40 +282,13 @@ def train_missing(profile: str, pages: list[str], runs_dir: str | os.PathLike = 
     return outcomes
 
 
-def profile_evolutions(profile: str, pages: list[str] | None = None) -> list[Evolution]:
-    """Every evolution the pages of ``profile`` train, named as they are published: each seed of an ``evolve-*``
-    page (``<name>``, ``<name>-seed<k>``) and each reading of the normaliser study (``normalisation/<reading>``)."""
-    fields = {f.name for f in dataclasses.fields(EvolutionConfig)}
-    out = []
-    for path in sorted((profiles_dir() / profile).glob("*.yaml")):
-        page, d, source = path.stem, yaml.safe_load(path.read_text()) or {}, str(relative(path))
-        if pages is not None and page not in pages:
-            continue
-        try:
-            if page.startswith("evolve"):
-                name, seeds = d.get("name") or d.get("dataset", "synthetic"), d.get("seeds", [0])
-                values = {k: v for k, v in d.items() if k in fields}
-                out += [Evolution(seed_run_name(name, seeds, s), EvolutionConfig.from_dict({**values, "seed": s}),
-                                  source) for s in seeds]
-            elif page == "normalisation":
-                out += [Evolution(f"normalisation/{key}", EvolutionConfig.from_dict({**d.get("base", {}), **change}),
-                                  source) for key, change in (d.get("readings") or {}).items()]
-        except (ConfigError, TypeError) as e:
-            raise ConfigError(f"{source}: {e}") from None
-    return out
-
-
-def config_from_parameters(namespace: dict[str, Any], seed: int | None = None) -> EvolutionConfig:
-    """An ``EvolutionConfig`` from a notebook's parameters (its globals): every field found there.
-
-    ``seed`` overrides the namespace's (a page with ``seeds = [0, 1, 2]`` makes one configuration per seed)."""
-    names = [f.name for f in dataclasses.fields(EvolutionConfig)]
-    values = {k: namespace[k] for k in names if k in namespace}
-    if seed is not None:
-        values["seed"] = seed
-    return EvolutionConfig.from_dict(values).validate()
-
-
-def seed_run_name(name: str, seeds: list[int], seed: int) -> str:
-    """Where the run of ``seed`` is published: ``name`` for the first seed, ``<name>-seed<k>`` for the others."""
-    return name if seed == seeds[0] else f"{name}-seed{seed}"
+def local_note(found: list) -> str | None:
+    """The banner of a page whose runs are local (computed here with other parameters), or ``None``."""
+    local = [r for r in found if isinstance(r, Published) and r.local]
+    if not local:
+        return None
+    changed = local[0].provenance.get("differs_from_profile") or {}
+    return (":::{admonition} Local run, not published\n:class: warning\n"
+            f"Computed in the run store (`{local[0].provenance.get('run_dir')}`) with parameters that differ from the "
+            f"profile's ({_fields(changed)}). The book's tables and figures show the published results; "
+            f"these runs are not mixed into them.\n:::\n")

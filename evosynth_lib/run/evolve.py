@@ -27,7 +27,7 @@ from ..core.precision import HalfPrecisionInference, restrict_to_fp16, supports_
 from ..core.seeding import rng_state, seed_everything
 from ..core.synthesis import synthesize_offspring
 from ..tasks import make_task
-from ..tasks.training import resolve_device
+from ..tasks.training import resolve_device, training_arithmetic
 from . import store
 from .provenance import commit_label, environment_info
 from .speed import generation_speed
@@ -45,9 +45,11 @@ def torch_threads(n: int):
 
 
 def settings_for(config: EvolutionConfig, device: torch.device) -> dict[str, Any]:
-    """What, beside the configuration, changes the bits of a result: recorded when a run starts."""
+    """What, beside the configuration, changes the bits of a result: recorded when a run starts. ``arithmetic``
+    is what ``config.precision`` gives on this device (bf16 only where it runs fast: ``training_arithmetic``)."""
     return {"threads": config.threads or torch.get_num_threads(), "device": device.type,
-            "deterministic_algorithms": torch.are_deterministic_algorithms_enabled()}
+            "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
+            "arithmetic": training_arithmetic(config.precision, device)[0]}
 
 
 def check_settings(run: store.Run, wanted: dict[str, Any], config: EvolutionConfig) -> dict[str, Any]:
@@ -58,6 +60,9 @@ def check_settings(run: store.Run, wanted: dict[str, Any], config: EvolutionConf
             f"run {run.path} was computed with threads={recorded['threads']} and resuming it with "
             f"threads={config.threads} would change its bits; resume with threads={recorded['threads']} (or "
             f"without setting threads), or start another run folder (--runs-dir).")
+    if wanted["arithmetic"] != recorded["arithmetic"]:
+        print(f"{run.path.name}: resuming in {recorded['arithmetic']}, the arithmetic it started in "
+              f"(this device would choose {wanted['arithmetic']})")
     if wanted["device"] != recorded["device"]:
         raise store.RunStoreError(
             f"run {run.path} was computed on device {recorded['device']!r}, not {wanted['device']!r}; resume it "
@@ -82,7 +87,7 @@ def evolve(config: EvolutionConfig, runs_dir: str | Path = "runs", stop_after: i
     new = run.done == 0 and not (run.path / store.MANIFEST).exists()
     settings = settings_for(config, device) if new else check_settings(run, settings_for(config, device), config)
     with torch_threads(settings["threads"]):
-        task = make_task(config, device)  # reads the data: a missing dataset fails before any folder exists
+        task = make_task(config, device, settings["arithmetic"])  # reads the data: a missing dataset fails before any folder exists
         if new:
             store.start(run, config, settings)
         if run.done == 0 and share_ancestor:

@@ -65,4 +65,30 @@ def environment_info(device: Any = None) -> dict[str, Any]:
         info["torchvision"] = torchvision.__version__
     except ImportError:
         pass
+    if info.get("torch"):
+        info["kind"] = machine_kind()
     return info
+
+
+# environment variables that cap the instruction set torch uses (they emulate an older CPU on a newer one)
+ISA_ENV = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA")
+
+
+def machine_kind() -> dict[str, Any]:
+    """What decides the last bits of a CPU result besides the code and the thread count: the architecture, the
+    CPU model, the vector instruction set torch dispatches to (``torch.backends.cpu.get_cpu_capability``, which
+    ``ATEN_CPU_CAPABILITY`` lowers), any cap on oneDNN's instruction set, whether the CPU has native bf16, and
+    torch's release. Two runs of one configuration at one thread count on the same kind are bit-identical."""
+    import torch
+
+    from ..tasks.hardware import cpu_flags, cpu_name
+
+    flags = cpu_flags()
+    return {
+        "machine": platform.machine(),
+        "cpu": cpu_name(),
+        "capability": torch.backends.cpu.get_cpu_capability(),
+        "isa_cap": {k: os.environ[k] for k in ISA_ENV if os.environ.get(k)},
+        "native_bf16": bool(flags & {"avx512_bf16", "amx_bf16"}),
+        "torch": torch.__version__.split("+")[0],
+    }

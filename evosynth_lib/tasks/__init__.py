@@ -14,9 +14,11 @@ from .base import REGISTRY, Task
 from .training import resolve_device
 
 
-def make_task(config: EvolutionConfig, device: torch.device | str | None = None) -> Task:
+def make_task(config: EvolutionConfig, device: torch.device | str | None = None, arithmetic: str | None = None) -> Task:
+    """``arithmetic``: ``fp32`` or ``bf16`` to train in (a run's recorded one); ``None``: what ``config.precision``
+    gives on ``device`` (``training.training_arithmetic``)."""
     device = resolve_device(config.device) if device is None else torch.device(device)
-    return REGISTRY[config.task].make(config, device)
+    return REGISTRY[config.task].make(config, device, arithmetic)
 
 
 def build_model_for(config: EvolutionConfig) -> tuple[nn.Module, tuple[int, int, int]]:

@@ -5,12 +5,14 @@ never move them) and the masks are re-applied after it.
 
 ``precision="bf16"`` trains with bfloat16 autocast (the weights, gradients and optimizer state stay float32:
 "fp32 master weights") and channels-last tensors, the layout the CPU's matrix units (AMX / AVX-512 BF16) and
-CUDA tensor cores run fast. It is refused with a clear message on a device that would run it slowly
-(:func:`bf16_training_support` says which device features decided).
+CUDA tensor cores run fast. ``precision: bf16`` in a configuration asks for it *where the device runs it fast*:
+:func:`training_arithmetic` resolves it per device (:func:`bf16_training_support` says which features decided),
+to fp32 elsewhere, where bf16 would be emulated and slower; the run records the arithmetic it used.
 """
 from __future__ import annotations
 
 import math
+import os
 import time
 from typing import Callable, Iterable
 
@@ -27,7 +29,13 @@ def resolve_device(device: str = "auto") -> torch.device:
     """``auto``: CUDA when available, else the CPU; anything else as given (``cpu``, ``cuda:1``)."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    dev = torch.device(device)
+    if dev.type == "cuda" and (not torch.cuda.is_available() or (dev.index or 0) >= torch.cuda.device_count()):
+        raise ValueError(f"invalid device={device!r}: this machine has {torch.cuda.device_count()} CUDA device(s) "
+                         f"visible to torch; use device=auto or cpu")
+    if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError(f"invalid device={device!r}: MPS is not available here; use device=auto or cpu")
+    return dev
 
 
 def bf16_training_support(device: torch.device | str) -> tuple[bool, str]:
@@ -49,14 +57,24 @@ def bf16_training_support(device: torch.device | str) -> tuple[bool, str]:
                 f"{'supported' if onednn else 'not supported'}")
 
 
-def check_precision(precision: str, device: torch.device | str) -> None:
-    """Raise ``ValueError`` when ``precision`` would run slowly (or not at all) on ``device``."""
+ARITHMETIC_ENV = "EVOSYNTH_ARITHMETIC"  # fp32 | bf16: force one arithmetic (a study of what the other one gives)
+ARITHMETICS = ("fp32", "bf16")
+
+
+def training_arithmetic(precision: str, device: torch.device | str) -> tuple[str, str]:
+    """``(arithmetic, why)``: what a run asking for ``precision`` trains in on ``device``.
+
+    ``fp32`` is fp32 everywhere; ``bf16`` is bf16 where the device runs it fast, else fp32 (bf16 would be
+    emulated there, several times slower). ``$EVOSYNTH_ARITHMETIC`` forces one of them on any device."""
+    forced = os.environ.get(ARITHMETIC_ENV, "")
+    if forced:
+        if forced not in ARITHMETICS:
+            raise ValueError(f"invalid {ARITHMETIC_ENV}={forced!r}: choose one of {', '.join(ARITHMETICS)}")
+        return forced, f"forced by {ARITHMETIC_ENV}"
     if precision == "fp32":
-        return
+        return "fp32", "asked for fp32"
     ok, why = bf16_training_support(device)
-    if not ok:
-        raise ValueError(f"invalid precision={precision!r} on {torch.device(device)}: this device does not run "
-                         f"bf16 fast ({why}); use precision=fp32")
+    return ("bf16", why) if ok else ("fp32", f"bf16 is not fast here ({why})")
 
 
 def lr_at(step: int, total: int, lr: float, schedule: str) -> float:
@@ -103,8 +121,9 @@ def train_epochs(
         raise ValueError(f"invalid optimizer={optimizer!r}: choose one of {', '.join(OPTIMIZERS)}")
     device = next(model.parameters()).device
     bf16 = precision == "bf16"
+    if precision not in ARITHMETICS:
+        raise ValueError(f"invalid precision={precision!r}: choose one of {', '.join(ARITHMETICS)}")
     if bf16:
-        check_precision(precision, device)
         model.to(memory_format=torch.channels_last)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
     start = time.perf_counter()

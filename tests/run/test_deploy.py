@@ -136,7 +136,7 @@ VARIANTS = ["engine", "dtype", "layout"]
 
 
 def test_deploy_run_on_a_tiny_classification_run(tmp_path):
-    config = EvolutionConfig(dataset="synthetic", generations=2, epochs=0.25, device="cpu", synthetic_size=(64, 40))
+    config = EvolutionConfig(dataset="synthetic", generations=2, epochs=1.0, device="cpu", synthetic_size=(64, 40))
     run = evolve(config, tmp_path / "runs", progress=False)
     out = tmp_path / "results" / "tiny"
     deploy_run(run, out, repetitions=2, warmup=1, align_candidates=(1, 8), eval_batch_size=16, progress=False)
@@ -145,7 +145,7 @@ def test_deploy_run_on_a_tiny_classification_run(tmp_path):
 
 
 def test_deploy_run_on_a_tiny_detection_run(tmp_path):
-    config = EvolutionConfig(dataset="synthetic_scenes", model="detectnet", generations=2, epochs=0.25,
+    config = EvolutionConfig(dataset="synthetic_scenes", model="detectnet", generations=2, epochs=1.0,
                              lr=1e-3, device="cpu", detection=DetectionConfig(width=2, image_size=32,
                                                                               synthetic_train=8, synthetic_test=6))
     run = evolve(config, tmp_path / "runs", progress=False)

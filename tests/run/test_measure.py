@@ -5,7 +5,7 @@ from evosynth_lib.run.measure import measure_run_speed
 
 
 def test_measure_run_speed_on_a_finished_run(tmp_path):
-    run = evolve(EvolutionConfig(dataset="synthetic", generations=2, epochs=0.25, device="cpu",
+    run = evolve(EvolutionConfig(dataset="synthetic", generations=2, epochs=0.5, device="cpu",
                                  synthetic_size=(128, 64)), tmp_path, progress=False)
     df = measure_run_speed(run, batch_sizes=(1, 4), repetitions=2, half_repetitions=1)
     assert list(df.generation) == [1, 2]

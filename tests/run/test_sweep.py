@@ -144,7 +144,7 @@ def test_finished_runs_and_published_results_never_import_ray(tmp_path, monkeypa
     make_profile(tmp_path, "[0]")
     monkeypatch.setenv("EVOSYNTH_ROOT", str(tmp_path))
     [ev] = results.profile_evolutions("t")
-    results.publish(evolve(ev.config, tmp_path / "runs", progress=False), tmp_path / "results" / "t" / ev.name)
+    results.publish_run(evolve(ev.config, tmp_path / "runs", progress=False), tmp_path / "results" / "t" / ev.name)
     code = ("import sys\n"
             "from evosynth_lib.book.results import profile_evolutions, train_missing\n"
             "from evosynth_lib.run.sweep import sweep\n"

@@ -182,7 +182,7 @@ def get_datasets(
         spec = DataSpec(name, SHAPES[name], 10, None if name == "mnist" else "crop_flip")
     else:
         raise ValueError(f"invalid dataset={name!r}: not a classification dataset (mnist | cifar10 | stl10 | synthetic)")
-    return subset(train, train_subset), subset(test, test_subset), spec
+    return subset(train, train_subset), subset(test, test_subset, what="test_subset"), spec
 
 
 def dataset_tensors(ds: TensorDataset | Subset) -> tuple[torch.Tensor, ...]:

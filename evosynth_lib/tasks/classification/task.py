@@ -13,10 +13,11 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Subset
 
-from ...config import EvolutionConfig
+from ...config import ConfigError, EvolutionConfig
+from ..base import check_budget
 from ...core.masks import Masks
 from ...core.seeding import generator
-from ..training import check_precision, evaluate_accuracy, train_epochs
+from ..training import training_arithmetic, evaluate_accuracy, train_epochs
 from .data import SHAPES, TensorBatches, crop_flip, get_datasets
 from .models import build_classifier
 
@@ -24,9 +25,10 @@ from .models import build_classifier
 class ClassificationTask:
     """The :class:`~evosynth_lib.tasks.base.Task` for image classification."""
 
-    def __init__(self, config: EvolutionConfig, device: torch.device):
+    def __init__(self, config: EvolutionConfig, device: torch.device, arithmetic: str | None = None):
         self.config, self.device = config, torch.device(device)
-        check_precision(config.precision, self.device)
+        # the arithmetic it trains in: the run's recorded one, else what config.precision gives on this device
+        self.arithmetic = arithmetic or training_arithmetic(config.precision, self.device)[0]
         self.train_set, self.test_set, self.spec = get_datasets(
             config.dataset, config.data_dir, config.train_subset, config.test_subset, download=config.download,
             synthetic_shape=config.synthetic_shape, synthetic_size=config.synthetic_size,
@@ -35,10 +37,12 @@ class ClassificationTask:
         if config.validation:
             n = len(self.train_set)
             if config.validation >= n:
-                raise ValueError(f"invalid validation={config.validation}: the training set has only {n} examples")
+                raise ConfigError(f"invalid validation={config.validation}: the training set has only {n} examples, "
+                                  f"and some must remain to train on")
             order = torch.randperm(n, generator=torch.Generator().manual_seed(2016)).tolist()
             self.val_set = Subset(self.train_set, order[:config.validation])
             self.train_set = Subset(self.train_set, sorted(order[config.validation:]))
+        check_budget(config, len(self.train_set))
 
     def build_model(self) -> nn.Module:
         return build_classifier(self.config.model, self.spec.in_shape, self.spec.num_classes).to(self.device)
@@ -57,7 +61,7 @@ class ClassificationTask:
         return train_epochs(
             model, masks, loader, lambda m, b: F.cross_entropy(m(b[0]), b[1]), epochs, c.lr, c.momentum,
             c.weight_decay, c.schedule, desc=f"gen {generation} train", batch_transform=batch,
-            precision=c.precision,
+            precision=self.arithmetic,
         )
 
     def evaluate(self, model: nn.Module) -> dict:

@@ -23,9 +23,9 @@ from tqdm.auto import tqdm
 
 from ...config import EvolutionConfig
 from ...core.seeding import generator
-from ..base import subset
+from ..base import check_budget, subset
 from ..data_dir import data_root
-from ..training import check_precision, train_epochs
+from ..training import training_arithmetic, train_epochs
 from .boxes import decode, detection_loss, standardise
 from .data import Parse27k, PennFudan, augment_batch, collate_detection
 from .metrics import precision_recall
@@ -42,15 +42,17 @@ def detector_for(config: EvolutionConfig) -> tuple[nn.Module, tuple[int, int, in
 class DetectionTask:
     """The :class:`~evosynth_lib.tasks.base.Task` for pedestrian detection."""
 
-    def __init__(self, config: EvolutionConfig, device: torch.device | str = "cpu"):
+    def __init__(self, config: EvolutionConfig, device: torch.device | str = "cpu", arithmetic: str | None = None):
         config.validate()
         self.config, self.knobs, self.device = config, config.detection, torch.device(device)
-        check_precision(config.precision, self.device)
+        # the arithmetic it trains in: the run's recorded one, else what config.precision gives on this device
+        self.arithmetic = arithmetic or training_arithmetic(config.precision, self.device)[0]
         self.image_hw = self.knobs.image_hw(config.dataset)
         self.stride = self.knobs.stride
         if self.knobs.optimizer == "adam" and config.lr > 5e-3:
             warnings.warn(f"lr={config.lr} is high for Adam (DetectNet recipe: ~1e-3)", stacklevel=2)
         self.train_set, self.test_set = self._datasets()
+        check_budget(config, len(self.train_set))
 
     # ---------------------------------------------------------------- data
     def _datasets(self):
@@ -64,7 +66,7 @@ class DetectionTask:
         else:
             root = data_root(c.data_dir) / "parse27k"
             train, test = Parse27k(root, "train", self.image_hw), Parse27k(root, "test", self.image_hw)
-        train, test = subset(train, c.train_subset), subset(test, c.test_subset)
+        train, test = subset(train, c.train_subset), subset(test, c.test_subset, what="test_subset")
         if len(train) == 0 or len(test) == 0:
             raise ValueError(f"{c.dataset}: empty split (train {len(train)}, test {len(test)} images)")
         return train, test
@@ -104,7 +106,7 @@ class DetectionTask:
             masks = {n: m.to(self.device) for n, m in masks.items()}
         return train_epochs(model, masks, loader, lambda m, batch: self.loss(m, *batch)[0], epochs, c.lr,
                             c.momentum, c.weight_decay, c.schedule, desc=f"gen {generation} train",
-                            batch_transform=augment, optimizer=self.knobs.optimizer, precision=c.precision)
+                            batch_transform=augment, optimizer=self.knobs.optimizer, precision=self.arithmetic)
 
     def speed_settings(self) -> dict[str, int]:
         k = self.knobs
