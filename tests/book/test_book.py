@@ -179,30 +179,6 @@ def test_missing_results_say_why_and_how(tmp_path):
     assert "not run" in md and found.command in md
 
 
-def test_ensure_results_trains_publishes_reuses_and_reports_missing_data(tmp_path, monkeypatch):
-    config = EvolutionConfig(dataset="synthetic", generations=2, epochs=0.05, device="cpu")
-    runs, published = tmp_path / "runs", tmp_path / "results"
-    first = results.ensure_results(config, "t", "synthetic", runs, published)
-    assert isinstance(first, results.Published) and len(first.generations) == 2
-    assert {"generations.csv", "config.yaml", "provenance.json"} <= {p.name for p in first.path.iterdir()}
-    assert first.provenance["run_id"] == config.run_id()
-    # reused: nothing trains again even without the run store
-    kept = runs.with_name("kept")
-    runs.rename(kept)
-    again = results.ensure_results(config, "t", "synthetic", runs, published)
-    assert isinstance(again, results.Published) and not runs.exists()
-    kept.rename(runs)
-    # fewer generations of the same run: published from the run store, not retrained, not reused as is
-    shorter = results.ensure_results(config.replace(generations=1), "t", "short", runs, published)
-    assert isinstance(shorter, results.Published) and list(shorter.generations["generation"]) == [1]
-    # data missing -> a published "not run" with the reason
-    monkeypatch.delenv("EVOSYNTH_DATA", raising=False)
-    missing = EvolutionConfig(dataset="mnist", generations=2, epochs=0.05, data_dir=str(tmp_path / "empty"))
-    nr = results.ensure_results(missing, "t", "mnist", runs, published)
-    assert isinstance(nr, results.NotRun) and "not found" in nr.reason
-    assert isinstance(results.load_published("t", "mnist", published), results.NotRun)
-
-
 def test_reading_pages_render_not_run_without_results(tmp_path):
     """table1 / parse27k with no results at all: executed without error, each dataset says 'not run'."""
     import papermill
