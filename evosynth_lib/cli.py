@@ -11,6 +11,7 @@ Every parameter is checked before any data is read; an error prints one line (``
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,10 @@ def parse_override(item: str) -> tuple[str, Any]:
     key, sep, value = item.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"--set {item!r}: expected KEY=VALUE")
-    return key.strip(), parse_yaml(value, f"--set {item!r}")
+    parsed = parse_yaml(value, f"--set {item!r}")
+    if isinstance(parsed, str) and re.fullmatch(r"[-+]?\d+(\.\d*)?[eE][-+]?\d+", parsed.strip()):
+        parsed = float(parsed)  # YAML 1.1 reads 1e-3 (no dot) as a string; on the command line it is a number
+    return key.strip(), parsed
 
 
 def configs_from_file(path: str | Path, overrides: list[str] = ()) -> list[EvolutionConfig]:

@@ -20,8 +20,8 @@
 # trained it (from `results/<profile>/*/provenance.json`). Each executed notebook also carries
 # papermill's record of its parameters and timings in its metadata.
 #
-# To rebuild: `make book PROFILE=<profile>` (reuses the published results whose parameters match);
-# `python -m evosynth_lib.book --profile <profile> --retrain` trains everything again.
+# To rebuild: `make book PROFILE=<profile>` (reuses the published results whose parameters match; `results/`
+# is only read unless `PUBLISH=1` asks to publish the profile's runs there); `RETRAIN=1` trains them again.
 
 # %% tags=["parameters", "remove-cell"]
 profile = "smoke"
@@ -31,12 +31,15 @@ run_log = "book/notebooks/run_log.json"
 # results/reference/ (configs/reference-mnist.yaml and configs/mnist-3gen.yaml)
 thread_runs = {"CI reference (MNIST subset, 3 generations)": ["mnist-prefix", "mnist-prefix-2threads"],
                "MNIST, full data, 3 generations": ["mnist-3gen", "mnist-3gen-2threads"]}
+verifications = "results/reference/verify"  # published `evosynth verify` of the reference, one folder per machine
+arithmetic_study = "results/quick/verify"  # published runs re-computed in the other training arithmetic
+verify_here = 0  # > 0: re-compute the reference's first `verify_here` generations on this machine, in this page
 _defaults = dict(globals())
 
 # %% tags=["hide-input"]
 import json
 
-from evosynth_lib.book import display, results, studies
+from evosynth_lib.book import display, reproduction, results, studies
 from evosynth_lib.run import provenance
 from evosynth_lib.book.parameters import check_parameters
 
@@ -63,9 +66,6 @@ display.show(f"```json\n{json.dumps(log.get('environment', provenance.environmen
 
 # %% tags=["hide-input"]
 display.show(studies.run_log_table(log))
-for page, entry in log.get("pages", {}).items():
-    display.show(f"**{page}** (`{entry.get('source')}`, {entry.get('duration_s')} s): "
-                f"`{json.dumps(entry.get('parameters', {}), sort_keys=True)}`")
 
 # %% [markdown]
 # ## Published runs read by this book
@@ -100,3 +100,77 @@ for what, names in thread_runs.items():
         display.show(studies.thread_comparison(*pair))
     else:
         display.show(f"**{what}**: not published (`results/reference/{names[0]}`).")
+
+# %% [markdown]
+# ## Which arithmetic computed each run
+#
+# `precision: bf16` asks for bfloat16 training (autocast, fp32 master weights) where the device runs it fast
+# (CPUs with AMX or AVX512-BF16, recent GPUs), and fp32 elsewhere, where bf16 would be emulated and several times
+# slower. The arithmetic a run used is recorded in it; a run resumes in the arithmetic it started in. Runs
+# published before the arithmetic was recorded trained in their configuration's `precision`: bf16 was refused then
+# on devices that did not run it fast.
+
+# %% tags=["hide-input"]
+display.show(reproduction.arithmetic_table(profile, results_dir))
+
+# %% [markdown]
+# ## Check a published result on your machine
+#
+# `evosynth verify` re-computes a published run, or its first generations, on the reader's machine into a scratch
+# run store (never into `results/`), prints a time estimate first, then the difference from the published numbers
+# column by column, judged against the tolerance for how this machine differs from the one that computed the
+# run, and ends with one verdict: reproduced exactly, reproduced within the tolerance of this machine kind, or
+# differs (which numbers, by how much):
+#
+# ```bash
+# .venv/bin/evosynth verify reference/mnist-prefix                      # the CI reference, ~1 min
+# .venv/bin/evosynth verify evolve-mnist --profile quick --generations 3  # the first generations of a page
+# ```
+#
+# In a notebook: `from evosynth_lib.run.verify import verify; verify("reference/mnist-prefix")` (or set
+# `verify_here` in this page's parameters). The tolerances: equal numbers on the machine kind that computed the
+# run (CPU model, instruction set torch dispatches to, torch release) at its thread count; float noise only
+# (relative 1e-5, counts and accuracy equal) on another CPU with the same instruction set; 1% of the synapses and
+# 0.01 accuracy on another instruction set or thread count, where a draw can flip from generation 2 on; wider
+# across training arithmetics (`evosynth_lib/run/verify.py`, `TOLERANCES`).
+#
+# Published verifications of the reference run (`configs/reference-mnist.yaml`: MNIST, 6,000 training images,
+# 3 generations, 1 thread), computed by the command on the machine that computed the reference and with torch
+# capped at AVX2 (`ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2`, the instruction set of an older CPU):
+
+# %% tags=["hide-input"]
+docs = reproduction.published_verifications(verifications)
+if docs:
+    display.show(reproduction.verification_summary(docs))
+    for d in docs:
+        cols = d["columns"]
+        differing = cols[cols["difference"] > 0][["column", "generation", "published", "ours", "difference", "allowed"]]
+        if len(differing):
+            display.show(f"**{d['label']}**: the columns that are not bit-identical (largest difference, where)")
+            display.show(differing.rename(columns={"ours": "here"}))
+else:
+    display.show(f"No verification is published in `{verifications}`.")
+if verify_here:
+    from evosynth_lib.run.verify import verify
+
+    display.show(verify("reference/mnist-prefix", generations=verify_here, progress=False))
+
+# %% [markdown]
+# ## What a re-run in the other arithmetic gives
+#
+# The quick MNIST evolution (13 generations, 3 seeds) was published from bf16 training. Re-computed by
+# `evosynth verify evolve-mnist --profile quick --all-seeds` on a CPU without fast bf16, it trains in fp32: every
+# generation's synapses and accuracy in both arithmetics, mean over the seeds, and the change (mean, smallest and
+# largest over the seeds).
+
+# %% tags=["hide-input"]
+study = [d for d in reproduction.published_verifications(arithmetic_study)
+         if d.get("published_settings", {}).get("arithmetic") != d.get("settings", {}).get("arithmetic")]
+if study:
+    arith = {(d["published_settings"]["arithmetic"], d["settings"]["arithmetic"]) for d in study}
+    display.show(f"Published in {', '.join(a for a, _ in arith)}, re-computed in {', '.join(b for _, b in arith)}; "
+                 f"{len(study)} runs.")
+    display.show(reproduction.arithmetic_comparison(study))
+else:
+    display.show(f"Not published yet (`{arithmetic_study}`).")
+

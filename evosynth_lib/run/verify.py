@@ -34,6 +34,7 @@ import torch
 import yaml
 
 from ..config import EvolutionConfig
+from ..locations import resolve
 from ..tasks.training import resolve_device, training_arithmetic
 from . import store
 from .provenance import commit_label, machine_kind
@@ -209,7 +210,7 @@ def verify(target: str | os.PathLike, generations: int | None = None, runs_dir: 
     (default: a scratch folder under the system's temporary directory) and compare it with the published numbers."""
     from .evolve import evolve  # the loop
 
-    folder = published_folder(target, Path(results_dir), profile)
+    folder = published_folder(target, resolve(results_dir), profile)
     side = published_side(folder)
     config = EvolutionConfig.from_yaml(folder / store.CONFIG)
     published = pd.read_csv(folder / store.CSV)
@@ -234,7 +235,7 @@ def verify(target: str | os.PathLike, generations: int | None = None, runs_dir: 
     tier = relation(side, ours_side)
     ours = store.load_generations(run_dir)
     v = compare(published, ours, tier, name=str(folder), published_kind=side, our_kind=ours_side)
-    v.extra = {"generations": k, "run_id": config.run_id(), "run_dir": str(run_dir), "commit": commit_label(),
+    v.extra = {"generations": k, "seed": config.seed, "run_id": config.run_id(), "run_dir": str(run_dir), "commit": commit_label(),
                "published_settings": {x: side[x] for x in ("threads", "device", "arithmetic")},
                "settings": {x: ours_side[x] for x in ("threads", "device", "arithmetic")}}
     return v
