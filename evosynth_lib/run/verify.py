@@ -234,7 +234,11 @@ def verify(target: str | os.PathLike, generations: int | None = None, runs_dir: 
     ours_side.update(threads=recorded.get("threads"), arithmetic=recorded.get("arithmetic", ours_side["arithmetic"]))
     tier = relation(side, ours_side)
     ours = store.load_generations(run_dir)
-    v = compare(published, ours, tier, name=str(folder), published_kind=side, our_kind=ours_side)
+    try:  # results/<profile>/<name>, as the book names it
+        name = str(folder.resolve().relative_to(resolve(results_dir).resolve()))
+    except ValueError:
+        name = str(folder)
+    v = compare(published, ours, tier, name=name, published_kind=side, our_kind=ours_side)
     v.extra = {"generations": k, "seed": config.seed, "run_id": config.run_id(), "run_dir": str(run_dir), "commit": commit_label(),
                "published_settings": {x: side[x] for x in ("threads", "device", "arithmetic")},
                "settings": {x: ours_side[x] for x in ("threads", "device", "arithmetic")}}
