@@ -219,11 +219,12 @@ def is_current(found: Published | NotRun, config: EvolutionConfig) -> bool:
 
 
 def forget(config: EvolutionConfig, out: Path, runs_dir: str | os.PathLike = RUNS) -> None:
-    """``--retrain``: delete the published results ``out`` and the run folder of ``config``."""
-    for p in (out, store.run_dir_for(config, resolve(runs_dir))):
+    """``--retrain``: delete the published results ``out`` and the run folder of ``config`` (under its lock:
+    refused while another process writes the run)."""
+    for p, delete in ((out, shutil.rmtree), (store.run_dir_for(config, resolve(runs_dir)), store.delete_run)):
         if p.exists():
             print(f"--retrain: deleting {p}")
-            shutil.rmtree(p)
+            delete(p)
 
 
 def train_missing(profile: str, pages: list[str], runs_dir: str | os.PathLike = RUNS,

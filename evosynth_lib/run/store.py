@@ -226,7 +226,8 @@ def rewind(run_dir: str | os.PathLike, generation: int) -> Run:
                                 f"generation(s), so give 0..{done - 1} (the generations after it are dropped)"
                                 if done else f"cannot rewind {run_dir}: it has no finished generation to drop")
         kept, dropped = manifest["generations"][:generation], manifest["generations"][generation:]
-        print(f"rewind {run_dir}: deleting generations {generation + 1}..{done} and their checkpoints "
+        which = f"generation {done}" if generation + 1 == done else f"generations {generation + 1}..{done}"
+        print(f"rewind {run_dir}: deleting {which} and {'its checkpoint' if len(dropped) == 1 else 'their checkpoints'} "
               f"{', '.join(g['checkpoint'] for g in dropped)}", flush=True)
         write_manifest(run_dir, {**manifest, "generations": kept})
         for g in dropped:
