@@ -46,14 +46,11 @@ import torch
 
 from ..config import EvolutionConfig
 from . import files
-from .files import CorruptCheckpointError, RunStoreError, atomic_write_text, no_space, remove_quietly, temp_path
+from .files import CorruptCheckpointError, RunStoreError  # noqa: F401 (the store's errors)
+from .files import atomic_write_text, no_space, remove_quietly, temp_path
 from .lock import run_lock
-from .manifest import (CHECKPOINT_GLOB, CONFIG, MANIFEST, check_identity, checkpoint_name, read_manifest,
-                       verify_checkpoint, verify_unsealed, write_manifest)
-
-__all__ = ["CONFIG", "MANIFEST", "CSV", "ENVIRONMENT", "CorruptCheckpointError", "RunStoreError", "Run",
-           "checkpoint_name", "open_run", "save_generation", "rewind", "delete_run", "load_checkpoint",
-           "load_generations", "verify_checkpoint", "atomic_write_text"]
+from .manifest import CHECKPOINT_GLOB, CONFIG, MANIFEST, checkpoint_name, verify_checkpoint  # noqa: F401
+from .manifest import check_identity, read_manifest, verify_unsealed, write_manifest
 
 CSV = "generations.csv"
 ENVIRONMENT = "environment.json"
@@ -97,7 +94,7 @@ class Run:
 
 
 def read_verified(run_dir: Path, expected: EvolutionConfig | None = None,
-                   entries: slice = slice(None)) -> dict[str, Any] | None:
+                  entries: slice = slice(None)) -> dict[str, Any] | None:
     """The manifest of ``run_dir`` after every check: its checksum, the folder's identity, the checkpoints of
     ``entries`` (and, for a manifest without checksum, their metrics against those in the checkpoints)."""
     found = read_manifest(run_dir)
@@ -226,9 +223,10 @@ def rewind(run_dir: str | os.PathLike, generation: int) -> Run:
                                 f"generation(s), so give 0..{done - 1} (the generations after it are dropped)"
                                 if done else f"cannot rewind {run_dir}: it has no finished generation to drop")
         kept, dropped = manifest["generations"][:generation], manifest["generations"][generation:]
-        which = f"generation {done}" if generation + 1 == done else f"generations {generation + 1}..{done}"
-        print(f"rewind {run_dir}: deleting {which} and {'its checkpoint' if len(dropped) == 1 else 'their checkpoints'} "
-              f"{', '.join(g['checkpoint'] for g in dropped)}", flush=True)
+        which, theirs = ((f"generation {done}", "its checkpoint") if len(dropped) == 1
+                         else (f"generations {generation + 1}..{done}", "their checkpoints"))
+        print(f"rewind {run_dir}: deleting {which} and {theirs} {', '.join(g['checkpoint'] for g in dropped)}",
+              flush=True)
         write_manifest(run_dir, {**manifest, "generations": kept})
         for g in dropped:
             (run_dir / g["checkpoint"]).unlink(missing_ok=True)
