@@ -143,7 +143,7 @@ _HASHED = ("dataset", "model", "epochs", "first_epochs", "lr", "momentum", "weig
 _FLOAT_FIELDS = ("epochs", "first_epochs", "lr", "momentum", "weight_decay", "cap", "quantile", "tau")
 _NOT_HASHED = ("generations", "data_dir", "device", "num_workers", "download", "threads")
 _LATER = ("precision", "pruning", "targets", "validation")
-# fields that act only from generation 2 on, not on the ancestor (``run/store.py``: ``ancestor_id``)
+# fields that act only from generation 2 on, not on the ancestor (``run/ancestor.py``: ``ancestor_id``)
 OFFSPRING_ONLY = ("generations", "cap", "factor_level", "normaliser", "quantile", "tau", "inherit", "pruning", "targets")
 
 

@@ -83,8 +83,38 @@ def test_rewind_from_the_command_line(tmp_path, capsys):
     run = evolve(EvolutionConfig(dataset="synthetic", generations=2, epochs=0.5, synthetic_size=(128, 64)), tmp_path,
                  progress=False)
     assert cli.main(["--rewind", "1", str(run)]) == 0
-    assert "generations 1..1 kept" in capsys.readouterr().out
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"rewind {run}: deleting generation 2 and its checkpoint gen_002.pt"  # said before it is done
+    assert "generations 1..1 kept" in out[1]
     assert not (run / "gen_002.pt").exists()
+
+
+def test_rewind_refuses_what_drops_nothing_and_a_missing_run(tmp_path, capsys):
+    from evosynth_lib.run.evolve import evolve
+
+    run = evolve(EvolutionConfig(dataset="synthetic", generations=2, epochs=0.1, synthetic_size=(128, 64)), tmp_path,
+                 progress=False)
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    capsys.readouterr()  # the training's progress
+    for g in ("-1", "2", "7"):
+        assert cli.main(["--rewind", g, str(run)]) == 2
+        err = capsys.readouterr().err
+        assert err == (f"error: cannot rewind {run} to generation {g}: it has 2 finished generation(s), so give "
+                       f"0..1 (the generations after it are dropped)\n")
+    assert cli.main(["--rewind", "0", str(tmp_path / "no-such-run")]) == 2
+    assert capsys.readouterr().err == f"error: no run in {tmp_path / 'no-such-run'} (no manifest.json)\n"
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before  # nothing was changed
+    assert cli.main(["--rewind", "0", str(run)]) == 0
+    assert capsys.readouterr().out.startswith(f"rewind {run}: deleting generations 1..2 and their checkpoints "
+                                              f"gen_001.pt, gen_002.pt\n")
+
+
+def test_runs_dir_naming_a_file_is_a_one_line_error(tmp_path, capsys):
+    EvolutionConfig(dataset="synthetic", generations=1, epochs=0.1, synthetic_size=(128, 64)).to_yaml(tmp_path / "c.yaml")
+    (tmp_path / "runs").write_text("not a folder")
+    for runs in (tmp_path / "runs", tmp_path / "runs" / "sub"):
+        assert cli.main([str(tmp_path / "c.yaml"), "--runs-dir", str(runs)]) == 2
+        assert capsys.readouterr().err == f"error: run store {runs} is not a folder: {tmp_path / 'runs'} is a file\n"
 
 
 @pytest.mark.parametrize("flag, adopted", [([], True), (["--no-shared-ancestor"], False)])

@@ -250,11 +250,12 @@ def is_current(found: Published | NotRun, config: EvolutionConfig) -> bool:
 
 
 def forget(config: EvolutionConfig, runs_dir: str | os.PathLike = RUNS) -> None:
-    """``retrain``: delete the run folder of ``config`` (never published results), saying so."""
+    """``retrain``: delete the run folder of ``config`` (never published results), saying so; under its lock:
+    refused while another process writes the run."""
     p = store.run_dir_for(config, resolve(runs_dir))
     if p.exists():
         print(f"retrain: deleting the run folder {relative(p)} ({len(list(p.glob(store.CHECKPOINT_GLOB)))} checkpoints)")
-        shutil.rmtree(p)
+        store.delete_run(p)
 
 
 def train_missing(profile: str, pages: list[str], runs_dir: str | os.PathLike = RUNS,

@@ -29,6 +29,8 @@ from ..core.synthesis import synthesize_offspring
 from ..tasks import make_task
 from ..tasks.training import resolve_device, training_arithmetic
 from . import store
+from .ancestor import adopt_ancestor, find_ancestor
+from .lock import run_lock
 from .provenance import commit_label, environment_info
 from .speed import generation_speed
 
@@ -71,18 +73,31 @@ def check_settings(run: store.Run, wanted: dict[str, Any], config: EvolutionConf
 
 
 def evolve(config: EvolutionConfig, runs_dir: str | Path = "runs", stop_after: int | None = None,
-           progress: bool = True, share_ancestor: bool = True) -> Path:
+           progress: bool = True, share_ancestor: bool = True, lock_timeout: float | None = None) -> Path:
     """Run (or resume, or skip) the evolution described by ``config``; returns its run folder.
 
     ``stop_after``: finish at most this many new generations in this call (run in chunks; tests use it to
     simulate an interruption). ``share_ancestor``: where another run in ``runs_dir`` has already trained this
-    run's ancestor (same ``store.ancestor_id``, same recorded settings: the baselines of an
+    run's ancestor (same ``ancestor.ancestor_id``, same recorded settings: the baselines of an
     evolution, its other readings), adopt its generation 1 instead of training it again; the manifest names it.
+    A run has one writer: while another process holds its lock (``lock.py``) this call waits, saying for whom,
+    then resumes from what that process left (a run it finished is simply returned); ``lock_timeout``: seconds
+    to wait before refusing with :class:`~evosynth_lib.run.store.RunStoreError` (``None``: forever).
     """
     config.validate()
-    run = store.open_run(store.run_dir_for(config, runs_dir), create=True)
-    if run.done >= config.generations:
-        return run.path
+    store.check_runs_dir(runs_dir)
+    run_dir = store.run_dir_for(config, runs_dir)
+    if store.open_run(run_dir, create=True, config=config).done >= config.generations:
+        return run_dir  # finished: nothing to write, no lock to take (a read-only store serves it)
+    with run_lock(run_dir, timeout=lock_timeout):
+        run = store.open_run(run_dir, create=True, config=config)  # as the previous writer left it
+        if run.done < config.generations:
+            _evolve_locked(run, config, runs_dir, stop_after, progress, share_ancestor)
+    return run_dir
+
+
+def _evolve_locked(run: store.Run, config: EvolutionConfig, runs_dir: str | Path, stop_after: int | None,
+                   progress: bool, share_ancestor: bool) -> None:
     device = resolve_device(config.device)
     new = run.done == 0 and not (run.path / store.MANIFEST).exists()
     settings = settings_for(config, device) if new else check_settings(run, settings_for(config, device), config)
@@ -91,18 +106,17 @@ def evolve(config: EvolutionConfig, runs_dir: str | Path = "runs", stop_after: i
         if new:
             store.start(run, config, settings)
         if run.done == 0 and share_ancestor:
-            found = store.find_ancestor(config, run.settings, Path(runs_dir), run.path)
+            found = find_ancestor(config, run.settings, Path(runs_dir), run.path)
             if found is not None:  # the same ancestor, already trained by another run: adopt it
-                store.adopt_ancestor(run, config, *found)
+                adopt_ancestor(run, config, *found)
                 if run.done >= config.generations:
-                    return run.path
+                    return
         try:
             _generations(run, config, task, device, stop_after, progress)
         except BaseException:
             if new:
-                store.discard_if_unstarted(run.path)
+                store.discard_if_unstarted(run.path)  # under this call's lock
             raise
-    return run.path
 
 
 def _generations(run: store.Run, config: EvolutionConfig, task, device: torch.device, stop_after: int | None,
@@ -116,7 +130,7 @@ def _generations(run: store.Run, config: EvolutionConfig, task, device: torch.de
         ckpt = store.load_checkpoint(run.path, run.done, run)
         model.load_state_dict(ckpt["model"])
         masks = {k: v.to(device) for k, v in ckpt["masks"].items()}
-    store.atomic_write_text(run.path / store.ENVIRONMENT, json.dumps(environment_info(device), indent=1, default=str))
+    store.record_environment(run, json.dumps(environment_info(device), indent=1, default=str))
     example = task.example_input(1)
     bar = tqdm(range(run.done + 1, config.generations + 1), desc=f"evolve {config.run_id()}",
                disable=not progress, initial=run.done, total=config.generations)

@@ -1,13 +1,18 @@
-"""The run store: one folder per run, crash-consistent, never trusting a byte it has not checked.
+"""The run store: one folder per run, crash-consistent, one writer at a time, never trusting a byte it has not checked.
 
-A run lives in ``<runs_dir>/<config.run_id()>/`` (every file name is defined here and nowhere else)::
+A run lives in ``<runs_dir>/<config.run_id()>/`` (every file name is defined here, in ``manifest.py`` and in
+``lock.py``, and nowhere else)::
 
     config.yaml          the configuration (the folder name is a hash of it)
-    manifest.json        THE record: settings that change the bits (threads, ...) and, per finished
-                         generation, its checkpoint file, the checkpoint's sha256 and its metrics row
-    generations.csv      derived from the manifest (rebuilt whenever it disagrees with it)
+    manifest.json        THE record: the run id, settings that change the bits (threads, ...) and, per finished
+                         generation, its checkpoint file, the checkpoint's sha256 and its metrics row; sealed by
+                         the sha256 of its own content (``manifest.py``)
+    generations.csv      derived from the manifest (rebuilt whenever it disagrees with it and it can be written)
     environment.json     the machine and library versions of the last process that worked on the run
     gen_001.pt ...       one checkpoint per generation: weights, masks, optimizer and RNG state, metrics
+
+and its lock is ``<runs_dir>/.locks/<run id>.lock`` (``lock.py``): every writer (``evolve``, :func:`rewind`,
+:func:`delete_run`, :func:`discard_if_unstarted`) holds it, so a run has one writer at a time.
 
 Write order for generation g, chosen so that a kill at any point leaves the old state or the new one:
 
@@ -18,85 +23,56 @@ Write order for generation g, chosen so that a kill at any point leaves the old 
 3. ``generations.csv`` is rewritten from the manifest (a kill here leaves it short; :func:`open_run`
    rebuilds it).
 
-Opening a run (:func:`open_run`, finished or not) verifies the sha256 of every checkpoint the manifest lists;
-a missing, truncated or altered one raises :class:`CorruptCheckpointError` and is never used. A folder that has
-checkpoints but no (readable) manifest is refused, never overwritten.
+A disk that fills up during 1 or 2 raises :class:`RunStoreError` saying which generations are intact; the
+temporary file is removed and nothing is committed, so freeing space and relaunching resumes exactly.
+
+Opening a run (:func:`open_run`, finished or not) checks the manifest's checksum, that the folder holds the run
+its name says (``config.yaml``'s run id, the manifest's) and the sha256 of every checkpoint the manifest lists;
+a missing, truncated or altered file raises :class:`CorruptCheckpointError` and is never used. A folder that
+has checkpoints but no (readable) manifest is refused, never overwritten. Opening needs no write: a finished run
+in a read-only store opens (its rows come from the verified manifest).
 """
 from __future__ import annotations
 
-import hashlib
-import json
+import contextlib
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pandas as pd
 import torch
 
-from ..config import OFFSPRING_ONLY, EvolutionConfig
+from ..config import EvolutionConfig
+from . import files
+from .files import CorruptCheckpointError, RunStoreError  # noqa: F401 (the store's errors)
+from .files import atomic_write_text, no_space, remove_quietly, temp_path
+from .lock import run_lock
+from .manifest import CHECKPOINT_GLOB, CONFIG, MANIFEST, checkpoint_name, verify_checkpoint  # noqa: F401
+from .manifest import check_identity, read_manifest, verify_unsealed, write_manifest
 
-CONFIG = "config.yaml"
-MANIFEST = "manifest.json"
 CSV = "generations.csv"
 ENVIRONMENT = "environment.json"
-CHECKPOINT_GLOB = "gen_*.pt"
-
-
-def checkpoint_name(generation: int) -> str:
-    return f"gen_{generation:03d}.pt"
-
-
-class CorruptCheckpointError(RuntimeError):
-    """A file of the run store is missing, truncated or altered; it was not used."""
-
-
-class RunStoreError(RuntimeError):
-    """A run folder is in a state the store refuses to touch (it says what to do)."""
 
 
 def run_dir_for(config: EvolutionConfig, runs_dir: str | os.PathLike = "runs") -> Path:
     return Path(runs_dir) / config.run_id()
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # not possible on every platform
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``path`` so that it holds either its old content or ``data``, whatever happens."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode())
+def check_runs_dir(runs_dir: str | os.PathLike) -> None:
+    """Refuse a run store path that is, or lies under, a file."""
+    path = Path(runs_dir)
+    for p in (path, *path.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise RunStoreError(f"run store {path} is not a folder: {p} is a file")
+            return
 
 
 @dataclass
 class Run:
-    """An opened, verified run folder: its manifest (settings and finished generations)."""
+    """An opened, verified run folder: its manifest (run id, settings and finished generations)."""
 
     path: Path
     manifest: dict[str, Any]
@@ -117,29 +93,34 @@ class Run:
         return [g["metrics"] for g in self.finished]
 
 
-def _read_manifest(run_dir: Path) -> dict[str, Any] | None:
-    path = run_dir / MANIFEST
-    if not path.exists():
+def read_verified(run_dir: Path, expected: EvolutionConfig | None = None,
+                  entries: slice = slice(None)) -> dict[str, Any] | None:
+    """The manifest of ``run_dir`` after every check: its checksum, the folder's identity, the checkpoints of
+    ``entries`` (and, for a manifest without checksum, their metrics against those in the checkpoints)."""
+    found = read_manifest(run_dir)
+    if found is None:
         return None
-    try:
-        manifest = json.loads(path.read_text())
-        gens = manifest["generations"]
-        assert isinstance(gens, list) and [g["generation"] for g in gens] == list(range(1, len(gens) + 1))
-        return manifest
-    except (json.JSONDecodeError, KeyError, TypeError, AssertionError) as e:
-        raise CorruptCheckpointError(
-            f"run manifest {path} is unreadable ({type(e).__name__}: {e}); nothing was changed. Move the folder "
-            f"{run_dir} away (or delete it) to compute the run again.") from e
+    manifest, sealed = found
+    check_identity(run_dir, manifest, expected)
+    checked = manifest["generations"][entries]
+    if sealed:
+        for entry in checked:
+            verify_checkpoint(run_dir, entry)
+    else:
+        verify_unsealed(run_dir, checked)
+    return manifest
 
 
-def open_run(run_dir: str | os.PathLike, create: bool = False) -> Run:
-    """Open ``run_dir``, verify every finished generation's checkpoint and repair the derived CSV.
+def open_run(run_dir: str | os.PathLike, create: bool = False, config: EvolutionConfig | None = None) -> Run:
+    """Open ``run_dir``, verify its manifest, identity and every finished generation's checkpoint, and repair
+    the derived CSV where the folder can be written.
 
     ``create``: an absent or empty folder gives an empty run (nothing is written yet). A folder holding
-    checkpoints without a manifest raises :class:`RunStoreError`; it is never overwritten.
+    checkpoints without a manifest raises :class:`RunStoreError`; it is never overwritten. ``config``: the
+    configuration the caller expects there (named in the error about a folder holding another run).
     """
     run_dir = Path(run_dir)
-    manifest = _read_manifest(run_dir) if run_dir.is_dir() else None
+    manifest = read_verified(run_dir, config) if run_dir.is_dir() else None
     if manifest is None:
         if run_dir.is_dir() and any(run_dir.glob(CHECKPOINT_GLOB)):
             raise RunStoreError(
@@ -148,43 +129,63 @@ def open_run(run_dir: str | os.PathLike, create: bool = False) -> Run:
         if not create:
             raise FileNotFoundError(f"no run in {run_dir} (no {MANIFEST})")
         return Run(run_dir, {"settings": {}, "generations": []})
-    for entry in manifest["generations"]:
-        verify_checkpoint(run_dir, entry)
     run = Run(run_dir, manifest)
     _repair_csv(run)
     return run
 
 
-def verify_checkpoint(run_dir: Path, entry: dict[str, Any]) -> Path:
-    g, path = entry["generation"], run_dir / entry["checkpoint"]
-    if not path.exists():
-        raise CorruptCheckpointError(f"checkpoint {path} of generation {g} is missing; {_how_to_recover(run_dir, g)}")
-    digest = sha256(path)
-    if digest != entry["sha256"]:
-        raise CorruptCheckpointError(
-            f"checkpoint {path} of generation {g} is corrupt or truncated (sha256 {digest[:12]}... != "
-            f"{entry['sha256'][:12]}... recorded in {MANIFEST}); it was not used. {_how_to_recover(run_dir, g)}")
-    return path
-
-
-def _how_to_recover(run_dir: Path, generation: int) -> str:
-    return (f"To recompute generation {generation} and the later ones: "
-            f"python -m evosynth_lib.cli --rewind {generation - 1} {run_dir}")
+def _csv_text(run: Run) -> str:
+    return pd.DataFrame(run.rows()).to_csv(index=False) if run.finished else ""
 
 
 def _repair_csv(run: Run) -> None:
-    csv = run.path / CSV
-    expected = pd.DataFrame(run.rows()).to_csv(index=False) if run.finished else ""
-    if run.finished and (not csv.exists() or csv.read_text() != expected):
-        atomic_write_text(csv, expected)
+    """Rewrite a short or altered CSV from the manifest, if this process may: not while another process writes
+    the run (it rewrites the CSV itself), not in a store that cannot be written (the manifest holds the rows)."""
+    csv, expected = run.path / CSV, _csv_text(run)
+    with contextlib.suppress(OSError):
+        if not run.finished or csv.read_text() == expected:
+            return
+    try:
+        with run_lock(run.path, timeout=0):
+            atomic_write_text(csv, expected)
+    except RunStoreError:
+        pass  # locked by a writer, or no lock file can be created here
+    except OSError as e:
+        if not files.unwritable(e):
+            raise
+
+
+@contextlib.contextmanager
+def _committing(run: Run, path: Path) -> Iterator[None]:
+    """Write ``path`` of ``run``: on failure its temporary file is removed, and a full disk becomes a
+    :class:`RunStoreError` that says what is intact."""
+    try:
+        yield
+    except (OSError, RuntimeError) as e:
+        full = no_space(e, run.path)  # measured before the temporary file frees its space
+        remove_quietly(temp_path(path))
+        if full:
+            intact = (f"generations 1..{run.done} of {run.path.name} are intact" if run.done
+                      else f"{run.path.name} has no finished generation yet")
+            raise RunStoreError(f"no space left on device while writing {path}: {intact}; free space and "
+                                f"relaunch to resume") from e
+        raise
 
 
 def start(run: Run, config: EvolutionConfig, settings: dict[str, Any]) -> None:
     """Create the folder of a new run and record its configuration and settings (the manifest last)."""
     run.path.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run.path / CONFIG, config.to_yaml_text())
-    run.manifest["settings"] = dict(settings)
-    atomic_write_text(run.path / MANIFEST, json.dumps(run.manifest, indent=1))
+    with _committing(run, run.path / CONFIG):
+        atomic_write_text(run.path / CONFIG, config.to_yaml_text())
+    run.manifest.update(run_id=config.run_id(), settings=dict(settings))
+    with _committing(run, run.path / MANIFEST):
+        write_manifest(run.path, run.manifest)
+
+
+def record_environment(run: Run, text: str) -> None:
+    """Write ``environment.json``: the machine and library versions of the process working on the run."""
+    with _committing(run, run.path / ENVIRONMENT):
+        atomic_write_text(run.path / ENVIRONMENT, text)
 
 
 def save_generation(run: Run, generation: int, payload: dict[str, Any], metrics: dict[str, Any],
@@ -193,34 +194,49 @@ def save_generation(run: Run, generation: int, payload: dict[str, Any], metrics:
     its manifest entry (``ancestor_from``)."""
     if generation != run.done + 1:
         raise RunStoreError(f"generation {generation} cannot follow generation {run.done} in {run.path}")
-    name = checkpoint_name(generation)
-    tmp = run.path / (name + ".tmp")
-    with open(tmp, "wb") as f:
-        torch.save(payload, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, run.path / name)
-    _fsync_dir(run.path)
-    entry = {"generation": generation, "checkpoint": name, "sha256": sha256(run.path / name), **(note or {}),
+    path = run.path / checkpoint_name(generation)
+    with _committing(run, path):
+        files.write_synced(temp_path(path), lambda f: torch.save(payload, f))
+    os.replace(temp_path(path), path)
+    files.fsync_dir(run.path)
+    entry = {"generation": generation, "checkpoint": path.name, "sha256": files.sha256(path), **(note or {}),
              "metrics": metrics}
     manifest = {**run.manifest, "generations": [*run.finished, entry]}
-    atomic_write_text(run.path / MANIFEST, json.dumps(manifest, indent=1))
+    with _committing(run, run.path / MANIFEST):
+        write_manifest(run.path, manifest)
     run.manifest = manifest
-    atomic_write_text(run.path / CSV, pd.DataFrame(run.rows()).to_csv(index=False))
+    atomic_write_text(run.path / CSV, _csv_text(run))
 
 
 def rewind(run_dir: str | os.PathLike, generation: int) -> Run:
-    """Forget the generations after ``generation`` (their checkpoints are deleted): the next launch recomputes them."""
+    """Forget the generations after ``generation`` (their checkpoints are deleted): the next launch recomputes
+    them. Refuses a run another process is writing, a missing run and a ``generation`` that drops nothing;
+    prints what it deletes before deleting it."""
     run_dir = Path(run_dir)
-    manifest = _read_manifest(run_dir)
-    if manifest is None:
+    if not (run_dir / MANIFEST).is_file():
         raise FileNotFoundError(f"no run in {run_dir} (no {MANIFEST})")
-    kept = [g for g in manifest["generations"] if g["generation"] <= generation]
-    dropped = [g for g in manifest["generations"] if g["generation"] > generation]
-    atomic_write_text(run_dir / MANIFEST, json.dumps({**manifest, "generations": kept}, indent=1))
-    for g in dropped:
-        (run_dir / g["checkpoint"]).unlink(missing_ok=True)
-    return open_run(run_dir)
+    with run_lock(run_dir, timeout=0):
+        manifest = read_verified(run_dir, entries=slice(0, max(generation, 0)))
+        done = len(manifest["generations"])
+        if not 0 <= generation < done:
+            raise RunStoreError(f"cannot rewind {run_dir} to generation {generation}: it has {done} finished "
+                                f"generation(s), so give 0..{done - 1} (the generations after it are dropped)"
+                                if done else f"cannot rewind {run_dir}: it has no finished generation to drop")
+        kept, dropped = manifest["generations"][:generation], manifest["generations"][generation:]
+        which, theirs = ((f"generation {done}", "its checkpoint") if len(dropped) == 1
+                         else (f"generations {generation + 1}..{done}", "their checkpoints"))
+        print(f"rewind {run_dir}: deleting {which} and {theirs} {', '.join(g['checkpoint'] for g in dropped)}",
+              flush=True)
+        write_manifest(run_dir, {**manifest, "generations": kept})
+        for g in dropped:
+            (run_dir / g["checkpoint"]).unlink(missing_ok=True)
+        return open_run(run_dir)
+
+
+def delete_run(run_dir: str | os.PathLike) -> None:
+    """Delete a run folder, holding its lock (refused while another process writes the run)."""
+    with run_lock(run_dir, timeout=0):
+        shutil.rmtree(run_dir)
 
 
 def load_checkpoint(run_dir: str | os.PathLike, generation: int, run: Run | None = None) -> dict[str, Any]:
@@ -239,48 +255,11 @@ def load_generations(run_dir: str | os.PathLike) -> pd.DataFrame:
 
 
 def discard_if_unstarted(run_dir: Path) -> None:
-    """Remove a run folder that a failed start left without a finished generation nor a checkpoint."""
-    if run_dir.is_dir() and not any(run_dir.glob(CHECKPOINT_GLOB)) and not any(run_dir.glob(CHECKPOINT_GLOB + ".tmp")):
-        manifest = _read_manifest(run_dir) if (run_dir / MANIFEST).exists() else {"generations": []}
-        if not manifest["generations"]:
-            shutil.rmtree(run_dir)
-
-
-def ancestor_id(config: EvolutionConfig) -> str:
-    """A hash of what makes generation 1, the ancestor: the run id without the fields that act only on
-    offspring (:data:`~evosynth_lib.config.OFFSPRING_ONLY`), the ancestor's epochs resolved. Two runs with the
-    same ancestor id (and the same recorded settings) train bit-identical ancestors, so one may adopt the
-    other's; tests/run/test_shared_ancestor.py holds every field of the list to that."""
-    defaults = {k: EvolutionConfig.__dataclass_fields__[k].default for k in OFFSPRING_ONLY}
-    first = config.first_epochs if config.first_epochs is not None else config.epochs
-    return config.replace(**defaults, epochs=first, first_epochs=None).run_id()
-
-
-def find_ancestor(config: EvolutionConfig, settings: dict[str, Any], runs_dir: str | os.PathLike,
-                  exclude: Path) -> tuple[Path, dict[str, Any]] | None:
-    """A run in ``runs_dir`` whose finished, verified generation 1 is the ancestor ``config`` would train: the
-    same :func:`ancestor_id` and the same recorded settings (threads, device, ...). Returns its
-    folder and manifest entry, or ``None``. Unreadable or corrupt candidates are passed over."""
-    key = ancestor_id(config)
-    for folder in sorted(Path(runs_dir).glob(f"{config.dataset}-{config.model}-*")):
-        if folder.resolve() == Path(exclude).resolve() or not (folder / CONFIG).exists():
-            continue
-        try:
-            manifest = _read_manifest(folder)
-            if (manifest is None or not manifest["generations"] or manifest.get("settings") != settings
-                    or ancestor_id(EvolutionConfig.from_yaml(folder / CONFIG)) != key):
-                continue
-            entry = manifest["generations"][0]
-            verify_checkpoint(folder, entry)
-        except Exception:  # noqa: BLE001 - a candidate we cannot trust is simply not used
-            continue
-        return folder, entry
-    return None
-
-
-def adopt_ancestor(run: Run, config: EvolutionConfig, donor: Path, entry: dict[str, Any]) -> None:
-    """Commit ``donor``'s generation 1 as this run's (its weights, masks and metrics row unchanged; the
-    checkpoint's configuration is this run's; the manifest entry names the donor under ``ancestor_from``)."""
-    payload = torch.load(verify_checkpoint(donor, entry), map_location="cpu", weights_only=False)
-    payload["config"] = config.to_dict()
-    save_generation(run, 1, payload, entry["metrics"], note={"ancestor_from": entry.get("ancestor_from", donor.name)})
+    """Remove a run folder that a failed start left without a finished generation nor a checkpoint; only while
+    holding its lock (the caller's, or taken here), so never a folder another process is training into."""
+    with run_lock(run_dir, timeout=0):
+        if run_dir.is_dir() and not any(run_dir.glob(CHECKPOINT_GLOB)) \
+                and not any(run_dir.glob(CHECKPOINT_GLOB + ".tmp")):
+            found = read_manifest(run_dir)
+            if found is None or not found[0]["generations"]:
+                shutil.rmtree(run_dir)

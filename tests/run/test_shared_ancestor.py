@@ -1,5 +1,5 @@
 """A run adopts the ancestor another run already trained only when it is the ancestor it would train itself
-(``store.ancestor_id``, ``store.find_ancestor``): the result is bit-identical to training it."""
+(``ancestor.ancestor_id``, ``ancestor.find_ancestor``): the result is bit-identical to training it."""
 import json
 
 import pandas as pd
@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from evosynth_lib.config import OFFSPRING_ONLY, EvolutionConfig
-from evosynth_lib.run import store
+from evosynth_lib.run import ancestor, store
 from evosynth_lib.run.evolve import evolve
 
 TIMES = ["train_time_s", "wall_time_s", "commit"]
@@ -33,13 +33,13 @@ def test_the_offspring_only_fields_are_every_field_that_leaves_the_ancestor_alon
     for name, value in OTHER.items():
         changed = base.replace(**{name: value})
         assert changed.run_id() != base.run_id() or name == "generations", name
-        assert store.ancestor_id(changed) == store.ancestor_id(base), name
+        assert ancestor.ancestor_id(changed) == ancestor.ancestor_id(base), name
     # the ancestor's epochs are first_epochs when set, else epochs
-    assert store.ancestor_id(base.replace(epochs=1.0)) == store.ancestor_id(base)
-    assert store.ancestor_id(base.replace(first_epochs=None, epochs=0.5)) == store.ancestor_id(base)
+    assert ancestor.ancestor_id(base.replace(epochs=1.0)) == ancestor.ancestor_id(base)
+    assert ancestor.ancestor_id(base.replace(first_epochs=None, epochs=0.5)) == ancestor.ancestor_id(base)
     for name, value in {"lr": 0.03, "seed": 1, "first_epochs": 1.0, "granularity": "filter", "fp16": True,
                         "batch_size": 32, "precision": "bf16", "validation": 16}.items():
-        assert store.ancestor_id(base.replace(**{name: value})) != store.ancestor_id(base), name
+        assert ancestor.ancestor_id(base.replace(**{name: value})) != ancestor.ancestor_id(base), name
 
 
 def test_offspring_only_fields_do_not_change_the_trained_ancestor(tmp_path):

@@ -1,18 +1,23 @@
 """The run store is crash-consistent: a kill at any point of a generation's commit, then a relaunch, ends exactly
-as an uninterrupted run; corrupt, truncated or missing files are refused (never used, never overwritten)."""
+as an uninterrupted run; corrupt, truncated or missing files are refused (never used, never overwritten); a full
+disk stops a run with its finished generations intact; a store that cannot be written still serves finished runs."""
+import errno
 import json
 import os
+import shutil
+from collections import namedtuple
 
 import pandas as pd
 import pytest
 import torch
 
 from evosynth_lib.config import EvolutionConfig
-from evosynth_lib.run import store
+from evosynth_lib.run import files, lock, store
 from evosynth_lib.run.evolve import evolve
 from evosynth_lib.run.store import CorruptCheckpointError, RunStoreError, load_checkpoint, load_generations
 
 TIMING = ["train_time_s", "wall_time_s", "commit"]
+DiskUsage = namedtuple("DiskUsage", "total used free")  # shutil.disk_usage's
 
 
 def small(**kw):
@@ -173,3 +178,68 @@ def test_threads_are_recorded_and_a_resume_keeps_them(tmp_path, uninterrupted):
         assert_same_run(uninterrupted, evolve(small(threads=None), tmp_path, progress=False))
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("refused", ["run folder", "run store"])
+def test_a_finished_run_opens_from_a_store_that_cannot_be_written(refused, tmp_path, monkeypatch, uninterrupted):
+    run = shutil.copytree(uninterrupted, tmp_path / uninterrupted.name)
+    short = (run / store.CSV).read_text().splitlines(keepends=True)[0]
+    (run / store.CSV).write_text(short)  # a CSV the store would repair, if it could write
+    read_only = [run] if refused == "run folder" else [run, tmp_path]
+    for folder in read_only:
+        folder.chmod(0o555)
+    try:
+        if os.access(run, os.W_OK):  # root ignores the modes: refuse the writes as a read-only mount would
+            if refused == "run folder":
+                def refuse(path, text):
+                    raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+
+                monkeypatch.setattr(store, "atomic_write_text", refuse)
+            else:
+                def refuse(path):
+                    raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
+                monkeypatch.setattr(lock, "_open", refuse)
+        pd.testing.assert_frame_equal(load_generations(run), load_generations(uninterrupted))
+        assert evolve(small(), tmp_path, progress=False) == run  # finished: returned, nothing to write
+        assert (run / store.CSV).read_text() == short
+    finally:
+        for folder in read_only:
+            folder.chmod(0o755)
+
+
+@pytest.mark.parametrize("target", ["gen_002.pt", "manifest.json", "gen_002.pt by torch.save"])
+def test_a_full_disk_stops_the_run_with_its_generations_intact_and_it_resumes_exactly(target, tmp_path, monkeypatch,
+                                                                                        uninterrupted):
+    cfg = small()
+    run = evolve(cfg, tmp_path, stop_after=1, progress=False)
+    name = target.split()[0]
+    real = files.write_synced
+
+    def full(path, write):
+        if path.name != name + ".tmp":
+            return real(path, write)
+        path.write_bytes(b"partial")
+        if "torch.save" in target:  # no errno: the disk's free space decides
+            raise RuntimeError("[enforce fail at inline_container.cc:603] . unexpected pos 4096 vs 1024")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    with monkeypatch.context() as m:
+        m.setattr(files, "write_synced", full)
+        m.setattr(files.shutil, "disk_usage", lambda p: DiskUsage(1 << 30, (1 << 30) - 4096, 4096))
+        with pytest.raises(RunStoreError) as e:
+            evolve(cfg, tmp_path, progress=False)
+    assert str(e.value) == (f"no space left on device while writing {run / name}: generations 1..1 of {run.name} "
+                            f"are intact; free space and relaunch to resume")
+    assert not list(run.glob("*.tmp")) and store.open_run(run).done == 1  # nothing committed
+    assert_same_run(uninterrupted, evolve(cfg, tmp_path, progress=False))
+
+
+
+def test_a_write_error_is_a_full_disk_by_its_errno_else_by_the_free_space(tmp_path, monkeypatch):
+    torch_error = RuntimeError("[enforce fail at inline_container.cc:603] . unexpected pos 4096 vs 1024")
+    monkeypatch.setattr(files.shutil, "disk_usage", lambda p: DiskUsage(1 << 40, (1 << 40) - (1 << 20), 1 << 20))
+    assert files.no_space(torch_error, tmp_path) and files.no_space(OSError(errno.ENOSPC, "full"), tmp_path)
+    assert not files.no_space(OSError(errno.EIO, "I/O error"), tmp_path)  # the errno decides, not the free space
+    monkeypatch.setattr(files.shutil, "disk_usage", lambda p: DiskUsage(1 << 40, 1 << 39, 1 << 39))
+    assert not files.no_space(torch_error, tmp_path) and files.no_space(OSError(errno.ENOSPC, "full"), tmp_path)

@@ -1,6 +1,7 @@
 """Datasets: MNIST, CIFAR-10, STL-10 (via torchvision's formats) and synthetic images of any shape.
 
-Where data lives and where decoded copies go: ``tasks/data_dir.py`` (the data folder is only read).
+Where data lives and where decoded copies go: ``tasks/data_dir.py`` (the data folder is only read); a decoded
+copy is used only once verified against its source and its own sha256 (``tasks/data_cache.py``).
 Missing data raises :class:`~evosynth_lib.tasks.data_dir.DataNotFoundError` naming the folder and the variable.
 
 Layouts understood (under the data directory):
@@ -25,6 +26,7 @@ import torch
 from torch.utils.data import BatchSampler, Dataset, RandomSampler, Subset, TensorDataset
 
 from ..base import subset
+from ..data_cache import seal, source_fingerprint, temp_path, verified
 from ..data_dir import cache_dir, data_root, download_allowed, missing_data
 
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -54,13 +56,16 @@ def _mnist_root(root: Path, download: bool) -> Path:
         key = hashlib.sha256(str(raw.resolve()).encode()).hexdigest()[:10]
         cached = cache_dir() / f"mnist-{key}"
         out = cached / "MNIST" / "raw"
-        out.mkdir(parents=True, exist_ok=True)
-        for f in MNIST_FILES:
-            if not (out / f).exists():
-                tmp = out / f"{f}.tmp"
+        members = [out / f for f in MNIST_FILES]
+        source = source_fingerprint([raw / f"{f}.gz" for f in MNIST_FILES], raw)
+        if not verified(cached, members, source):  # absent, or not what these files decompress to: rebuilt
+            out.mkdir(parents=True, exist_ok=True)
+            for f in MNIST_FILES:
+                tmp = temp_path(out / f)
                 with gzip.open(raw / f"{f}.gz", "rb") as src, open(tmp, "wb") as dst:
                     shutil.copyfileobj(src, dst)
                 tmp.replace(out / f)
+            seal(cached, members, source)
         return cached
     if download:
         return root
@@ -82,18 +87,20 @@ def _decode_image_folder(folder: Path) -> tuple[torch.Tensor, torch.Tensor]:
     files = sorted(folder.glob("*/*.png"))
     key = hashlib.sha256(f"{folder.resolve()}:{len(files)}".encode()).hexdigest()[:12]
     cached = cache_dir() / f"imagefolder-{key}.pt"
-    if cached.exists():
+    source = source_fingerprint(files, folder)
+    if verified(cached, [cached], source):
         try:
             x, y = torch.load(cached)
             return x, y
-        except Exception:  # a broken cache is rebuilt, never used
-            cached.unlink()
+        except Exception:  # noqa: BLE001 - a cache that does not load is rebuilt, never used
+            pass
     ds = ImageFolder(str(folder))
     x = torch.from_numpy(np.stack([np.asarray(ds.loader(p)) for p, _ in ds.samples])).permute(0, 3, 1, 2).contiguous()
     y = torch.tensor([t for _, t in ds.samples])
-    tmp = cached.with_suffix(".tmp")
+    tmp = temp_path(cached)
     torch.save((x, y), tmp)
     tmp.replace(cached)
+    seal(cached, [cached], source)
     return x, y
 
 
