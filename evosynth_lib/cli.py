@@ -1,9 +1,9 @@
 """Command line: run (or resume) evolutions from a YAML configuration or a book profile file.
 
-    python -m evosynth_lib.cli configs/mnist-3gen.yaml [--set key=value ...] [--runs-dir runs]
-    python -m evosynth_lib.cli profiles/quick/evolve-mnist.yaml      # a profile file: every seed of its list
-    python -m evosynth_lib.cli --rewind 2 runs/<run id>              # forget generations 3.. of a run
-    python -m evosynth_lib.cli CONFIG.yaml --publish results/<profile>/<name>   # and publish it for the book
+    evosynth evolve configs/mnist-3gen.yaml [--set key=value ...] [--runs-dir runs]
+    evosynth evolve profiles/quick/evolve-mnist.yaml      # a profile file: every seed of its list
+    evosynth evolve --rewind 2 runs/<run id>              # forget generations 3.. of a run
+    evosynth evolve CONFIG.yaml --publish results/<profile>/<name>   # and publish it for the book
 
 Every parameter is checked before any data is read; an error prints one line (``error: ...``) and exits 2
 (``--traceback`` shows the whole traceback).
@@ -61,7 +61,7 @@ def configs_from_file(path: str | Path, overrides: list[str] = ()) -> list[Evolu
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m evosynth_lib.cli", description=__doc__,
+    p = argparse.ArgumentParser(prog="evosynth evolve", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("config", help="YAML file with EvolutionConfig fields (or a profile file); with --rewind: a run folder")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",

@@ -66,7 +66,7 @@ def override(config: EvolutionConfig, overrides: list[str], source: str) -> Evol
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m evosynth_lib.sweep", description=__doc__,
+    p = argparse.ArgumentParser(prog="evosynth sweep", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("files", nargs="*", metavar="FILE", help="YAML configuration or profile files")
     p.add_argument("--profile", help="every evolution of profiles/PROFILE/ (evolve-*.yaml, normalisation.yaml)")

@@ -92,7 +92,7 @@ def test_rewind_from_the_command_line(tmp_path, capsys):
 def test_rewind_refuses_what_drops_nothing_and_a_missing_run(tmp_path, capsys):
     from evosynth_lib.run.evolve import evolve
 
-    run = evolve(EvolutionConfig(dataset="synthetic", generations=2, epochs=0.1, synthetic_size=(128, 64)), tmp_path,
+    run = evolve(EvolutionConfig(dataset="synthetic", generations=2, epochs=0.5, synthetic_size=(128, 64)), tmp_path,
                  progress=False)
     before = {p.name: p.read_bytes() for p in run.iterdir()}
     capsys.readouterr()  # the training's progress
@@ -110,7 +110,7 @@ def test_rewind_refuses_what_drops_nothing_and_a_missing_run(tmp_path, capsys):
 
 
 def test_runs_dir_naming_a_file_is_a_one_line_error(tmp_path, capsys):
-    EvolutionConfig(dataset="synthetic", generations=1, epochs=0.1, synthetic_size=(128, 64)).to_yaml(tmp_path / "c.yaml")
+    EvolutionConfig(dataset="synthetic", generations=1, epochs=0.5, synthetic_size=(128, 64)).to_yaml(tmp_path / "c.yaml")
     (tmp_path / "runs").write_text("not a folder")
     for runs in (tmp_path / "runs", tmp_path / "runs" / "sub"):
         assert cli.main([str(tmp_path / "c.yaml"), "--runs-dir", str(runs)]) == 2

@@ -121,7 +121,7 @@ def check_identity(run_dir: Path, manifest: dict[str, Any], expected: EvolutionC
 
 def how_to_recover(run_dir: Path, generation: int) -> str:
     return (f"To recompute generation {generation} and the later ones: "
-            f"python -m evosynth_lib.cli --rewind {generation - 1} {run_dir}")
+            f"evosynth evolve --rewind {generation - 1} {run_dir}")
 
 
 def verify_checkpoint(run_dir: Path, entry: dict[str, Any]) -> Path:

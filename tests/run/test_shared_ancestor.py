@@ -11,7 +11,7 @@ from evosynth_lib.run import ancestor, store
 from evosynth_lib.run.evolve import evolve
 
 TIMES = ["train_time_s", "wall_time_s", "commit"]
-BASE = dict(dataset="synthetic", generations=3, first_epochs=0.5, epochs=0.25, batch_size=64, lr=0.02,
+BASE = dict(dataset="synthetic", generations=3, first_epochs=0.5, epochs=0.5, batch_size=64, lr=0.02,
             device="cpu", synthetic_size=(128, 64), threads=1)
 # a value other than the default for every field that acts only on offspring
 OTHER = {"generations": 2, "cap": 0.6, "factor_level": "cluster", "normaliser": "mean", "quantile": 0.5,
@@ -55,7 +55,7 @@ def test_offspring_only_fields_do_not_change_the_trained_ancestor(tmp_path):
 
 def test_an_adopted_ancestor_gives_exactly_the_run_trained_from_scratch(tmp_path):
     donor = EvolutionConfig(**BASE)
-    config = donor.replace(cap=0.6, normaliser="mean", epochs=0.5)
+    config = donor.replace(cap=0.6, normaliser="mean", epochs=1.0)
     scratch = evolve(config, tmp_path / "scratch", progress=False, share_ancestor=False)
     donor_dir = evolve(donor, tmp_path / "shared", progress=False)
     shared = evolve(config, tmp_path / "shared", progress=False)
