@@ -41,7 +41,9 @@ def paper_e(df: pd.DataFrame) -> pd.Series:
 
 def column(df: pd.DataFrame, name: str) -> pd.Series:
     """A column of the generations table; ``paper_E`` is computed (:func:`paper_e`)."""
-    return paper_e(df) if name == "paper_E" else df[name]
+    if name == "paper_E":
+        return paper_e(df)
+    return df[name] if name in df else pd.Series(np.nan, index=df.index)
 
 
 def values_at(runs: Iterable, generation: int, name: str) -> list[float]:
@@ -50,8 +52,8 @@ def values_at(runs: Iterable, generation: int, name: str) -> list[float]:
     for run in runs:
         df = frame(run)
         rows = df.index[df["generation"] == generation]
-        if len(rows):
-            out.append(float(column(df, name).loc[rows[0]]))
+        if len(rows) and not math.isnan(value := float(column(df, name).loc[rows[0]])):
+            out.append(value)
     return out
 
 
@@ -106,7 +108,7 @@ def mean_text(values: list[float], spec: str = ".4f", suffix: str = "", count: b
     mean, sd, n = mean_sd(values)
     if n == 0:
         return "n/a"
-    text = f"{mean:{spec}}{suffix}" + (f" ± {sd:{spec}}{suffix}" if n > 1 else "")
+    text = f"{mean:{spec}}{suffix}" + (f" ± {sd:{spec.lstrip('+')}}{suffix}" if n > 1 else "")
     return text + (f" ({seeds_word(n)})" if count else "")
 
 

@@ -181,8 +181,12 @@ def status_markdown(profile: str, results_dir: str | os.PathLike = RESULTS) -> s
 
 
 def write_status(profile: str, results_dir: str | os.PathLike = RESULTS, out: str | os.PathLike | None = None) -> Path:
-    """Write :func:`status_markdown` to ``book/_generated/status.md`` (or ``out``); return the path."""
+    """Write :func:`status_markdown` to ``book/_generated/status.md`` (or ``out``), and beside it the landing page's
+    findings (``findings.md``, ``findings.png``; :func:`.findings.write_findings`); return the path."""
+    from .findings import write_findings
+
     path = Path(out) if out is not None else repo_root() / STATUS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(status_markdown(profile, results_dir))
+    write_findings(profile, path.parent, results_dir)
     return path
