@@ -125,6 +125,7 @@ def paper2_findings(runs: list[Published], missing: NotRun | None) -> list[Findi
     """Paper 2 on our stand-in: ten-fold fewer synapses, 7 -> 37 fps, precision and recall retained, and their
     direction (+2 % precision, -2 % recall). Mean over the seeds of the detector run."""
     ref = PARSE27K
+    runs = [r for r in runs if {"precision", "recall", "synapses"} <= set(r.generations.columns)]
     claims = [("ten-fold fewer synapses in 13 generations", f"about {ref['synapse_reduction']:.0f}X"),
               (f"inference {ref['fps_first']:.0f} -> {ref['fps_last']:.0f} fps",
                f"{ref['fps_last'] / ref['fps_first']:.2f}X ({ref['hardware']})"),
@@ -234,6 +235,7 @@ def plot_findings(mnist: list[Published], cifar: list[Published], detector: list
     ax.set(xscale="log", yscale="log", xlabel="architectural efficiency (log)",
            ylabel="E (mean of the layers)", title="Cluster efficiency E")
     ax = axes[1, 1]
+    detector = [r for r in detector if {"precision", "recall"} <= set(r.generations.columns)]
     if detector:
         both = pd.concat([seeds.frame(r).assign(seed=r.config.get("seed")) for r in detector])
         for col, color, change in (("precision", "tab:blue", "precision_change"),
