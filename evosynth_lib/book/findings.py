@@ -186,13 +186,21 @@ def findings_markdown(findings: list[Finding]) -> str:
     """Two short lists, one per paper: verdict, claim, the paper's number and ours, and how they were compared."""
     titles = {"1": "[Paper 1](https://arxiv.org/abs/1609.01360) (cluster-driven genetic encoding, Tables 1-3)",
               "2": "[Paper 2](https://arxiv.org/abs/1707.00095) (synaptic precision restriction, Figures 2-3)"}
-    lines = []
+    lines = ["", _summary(findings)]
     for paper in ("1", "2"):
         lines += ["", f"**{titles[paper]}**", ""]
         for f in (f for f in findings if f.paper == paper):
             lines.append(f"- **{f.verdict}**: {f.claim}. Paper: {f.paper_value}; ours: {f.ours}"
                          + (f"; {f.note}" if f.note else "") + ".")
     return "\n".join(lines[1:]) + "\n"
+
+
+def _summary(findings: list[Finding]) -> str:
+    """``Of 11 claims, 6 reproduced, 2 not reproduced, 3 not testable here.``"""
+    counts = {v: sum(f.verdict == v for f in findings) for v in (REPRODUCED, NOT_REPRODUCED, NOT_TESTABLE)}
+    return (f"Of the papers' {len(findings)} claims below, " + ", ".join(f"{n} {v}" for v, n in counts.items())
+            + ". " + " ".join(f"*{v.capitalize()}:* " + "; ".join(f.claim for f in findings if f.verdict == v) + "."
+                               for v in (NOT_REPRODUCED, NOT_TESTABLE) if counts[v]))
 
 
 def tolerance_markdown() -> str:
