@@ -157,7 +157,9 @@ def speedup_table(result: "Published", generations=None):
         if g not in df.index:
             continue
         r = df.loc[g]
-        row = {"Gen.": g, "E (potential, paper's measure)": fmt(r.get("cluster_efficiency"), ".2f", "X"),
+        layer_mean = seeds.paper_e(df.loc[[g]]).iloc[0]
+        row = {"Gen.": g, "E (paper's definition)": fmt(layer_mean, ".2f", "X"),
+               "E pooled (ours)": fmt(r.get("cluster_efficiency"), ".2f", "X"),
                "FLOPs gen 1 / compact": fmt(df["flops_masked"].iloc[0] / r["flops_compact"], ".2f", "X")
                if "flops_compact" in df else "n/a"}
         if speed is not None and g in speed.index:
