@@ -80,7 +80,7 @@ else:
 # At equal generation (mean ± standard deviation over the seeds):
 
 # %% tags=["hide-input"]
-seeded = seeds.loaded(results.load_published(profile, n, results_dir) for n in seed_runs.get("mnist", [runs["mnist"]]))
+seeded = seeds.loaded(results.load_published(profile, n, results_dir) for n in seed_runs.get("mnist", [ours["mnist"].name]))
 if seeded:
     display.show(f"{names.display_name('mnist')}: {seeds.seeds_word(len(seeded))} "
                  f"({', '.join(str(r.config.get('seed')) for r in seeded)}).")
@@ -207,7 +207,7 @@ display.show_comparison("stl10", ours["stl10"], tables.table1_side_by_side)
 
 # %% tags=["hide-input"]
 cifar = seeds.loaded(results.load_published(profile, n, results_dir)
-                     for n in seed_runs.get("cifar10", [runs["cifar10"]]))
+                     for n in seed_runs.get("cifar10", [ours["cifar10"].name]))
 if cifar:
     display.show(ours["cifar10"] if isinstance(ours["cifar10"], results.Published) else cifar[0])
     display.show("At equal generation:")
