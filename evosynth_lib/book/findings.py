@@ -262,14 +262,15 @@ def plot_findings(mnist: list[Published], cifar: list[Published], detector: list
     ax.set(xlabel="generation", ylabel="change from generation 1")
     for a in axes.flat:
         a.grid(True, which="both", alpha=0.3)
-        a.legend(fontsize=8)
+        if a.get_legend_handles_labels()[0]:
+            a.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
 
-def write_findings(profile: str, folder, results_dir="results") -> None:
+def write_findings(profile: str, folder, results_dir="results", mnist=None, cifar=None, det=None) -> None:
     """``findings.md`` (the two lists and the rule) and ``findings.png`` (:func:`plot_findings`) into ``folder``,
-    for the seeds the Table 1 and Parse-27k pages of ``profile`` compare."""
+    for the runs named (the seeds the Table 1 and Parse-27k pages compare; :func:`.status.write_status` reads them)."""
     from pathlib import Path
 
     import matplotlib
@@ -277,14 +278,7 @@ def write_findings(profile: str, folder, results_dir="results") -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .status import page_parameters, notebook_defaults
-
-    t1 = page_parameters(profile, "table1") or notebook_defaults("table1")
-    p2 = page_parameters(profile, "parse27k") or notebook_defaults("parse27k")
-    runs = t1.get("runs", {})
-    mnist = t1.get("seed_runs", {}).get("mnist") or [runs.get("mnist", "mnist")]
-    cifar = t1.get("seed_runs", {}).get("cifar10") or [runs.get("cifar10", "cifar10")]
-    det = [p2.get("run", "parse27k"), *p2.get("seed_runs", [])]
+    mnist, cifar, det = mnist or ["mnist"], cifar or ["cifar10"], det or ["parse27k"]
     found = collect(profile, results_dir, mnist, cifar, det)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
