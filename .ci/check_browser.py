@@ -12,7 +12,8 @@ internet (MathJax from a CDN) fails here as it would for an offline reader. Per 
 - math: after MathJax's startup promise settles, every Sphinx math element (``.math``) must hold a
   ``mjx-container`` without a TeX error (``mjx-merror``), and no text outside code may still hold the raw
   delimiters ``\\(``, ``\\)``, ``\\[``, ``\\]`` or ``$$``;
-- tables: one wider than the article must scroll inside its box (``overflow-x``), not run past the page.
+- width: at 1280 px no table, code listing or displayed equation may be wider than the text column (run past
+  it, or scroll inside its box).
 
 Exit status 1 when any page has a problem (each is printed), 0 otherwise.
 """
@@ -50,18 +51,22 @@ INSPECT_JS = r"""
     if (n.parentElement && n.parentElement.closest("pre, code, script, style, textarea, mjx-container, .highlight")) continue;
     if (re.test(n.textContent)) raw.push(n.textContent.trim().slice(0, 60));
   }
-  // tables wider than the article must scroll inside their box (overflow-x on the table or a parent in it)
+  // tables, code listings and displayed equations must fit the text column: neither run past it nor scroll
   const article = document.querySelector(".bd-article") || document.body;
   const right = article.getBoundingClientRect().right + 1;
+  const wide = el => el.getBoundingClientRect().right > right || el.scrollWidth > el.clientWidth + 1;
+  const label = el => (el.querySelector("th, td") || el).textContent.trim().slice(0, 40);
   const cut = Array.from(article.querySelectorAll("table")).filter(t => {
-    if (t.getBoundingClientRect().right <= right) return false;
-    for (let el = t; el && el !== article; el = el.parentElement) {
-      if (["auto", "scroll"].includes(getComputedStyle(el).overflowX) && el.getBoundingClientRect().right <= right) return false;
+    if (wide(t)) return true;
+    for (let el = t.parentElement; el && el !== article; el = el.parentElement) {
+      if (["auto", "scroll"].includes(getComputedStyle(el).overflowX) && el.scrollWidth > el.clientWidth + 1) return true;
     }
-    return true;
-  }).map(t => (t.querySelector("th, td") || t).textContent.trim().slice(0, 40));
+    return false;
+  }).map(label);
+  const overflow = Array.from(article.querySelectorAll("pre, mjx-container[display='true']")).filter(wide)
+    .map(el => el.textContent.trim().slice(0, 40));
   return {mathjax, math: math.length, rendered: document.querySelectorAll("mjx-container").length,
-          unrendered, errors, raw, cut};
+          unrendered, errors, raw, cut, overflow};
 })()
 """
 
@@ -69,7 +74,7 @@ INSPECT_JS = r"""
 class Chromium:
     """A headless Chromium driven over ``--remote-debugging-pipe`` (fd 3: commands in, fd 4: events out)."""
 
-    def __init__(self, exe: str, timeout: float = 30.0, width: int = 1400):
+    def __init__(self, exe: str, timeout: float = 30.0, width: int = 1280):
         self.timeout = timeout
         self.profile = tempfile.mkdtemp(prefix="check-browser-")
         cmd_r, self._cmd_w = os.pipe()
@@ -197,7 +202,10 @@ def check_page(browser: Chromium, page: Path) -> tuple[list[str], dict]:
         problems.append(f"{len(info['raw'])} text(s) with raw math delimiters (MathJax {info['mathjax']}), "
                         f"e.g. {info['raw'][0]!r}")
     if info["cut"]:
-        problems.append(f"{len(info['cut'])} table(s) wider than the page that do not scroll, e.g. {info['cut'][0]!r}")
+        problems.append(f"{len(info['cut'])} table(s) wider than the text column, e.g. {info['cut'][0]!r}")
+    if info.get("overflow"):
+        problems.append(f"{len(info['overflow'])} code listing(s) or equation(s) wider than the text column, "
+                        f"e.g. {info['overflow'][0]!r}")
     return problems, info
 
 
@@ -216,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="+", help="built HTML folders or pages")
     parser.add_argument("--chromium", default=None, help="the browser (default: chromium, chromium-browser or google-chrome)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per page and per command")
-    parser.add_argument("--width", type=int, default=1400, help="window width in pixels (default 1400)")
+    parser.add_argument("--width", type=int, default=1280, help="window width in pixels (default 1280)")
     args = parser.parse_args(argv)
     exe = args.chromium or next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
     if not exe:

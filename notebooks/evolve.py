@@ -14,10 +14,12 @@
 # %% [markdown]
 # # One evolution
 #
-# Evolutionary synthesis of one ancestor network over successive generations
-# (`evosynth_lib.run.evolve.evolve`): each generation is synthesised from its parent's
-# synaptic-cluster-driven genetic encoding under the environmental factor (at most `cap` of the
-# parent's synapses), then trained. The parameters below are this page's profile
+# One run over successive generations (`evosynth_lib.run.evolve.evolve`). On an evolution page each
+# generation is synthesised from its parent's synaptic-cluster-driven genetic encoding under the
+# environmental factor (at most `cap` of the parent's synapses), then trained. On a *baseline* page (its
+# title says which, and so does the box under this text) each generation is instead pruned from its parent
+# (at random, by magnitude, or by the synapse-only encoding of 2016) and trained the same way; the Table 1
+# page compares them with the evolution. The parameters are this page's profile
 # (`profiles/<profile>/<page>.yaml`); the run of each seed of `seeds` is published in
 # `results/<profile>/<name>/` (the first seed) or `results/<profile>/<name>-seed<k>/`. Run with other
 # parameters, the page computes into the run store and shows that run as a local run; the published results
@@ -132,11 +134,11 @@ else:
     display.show(f"One seed only (`seeds = {seeds}`).")
 
 # %% [markdown]
-# ## Measured speed (classification runs)
+# ## Measured speed
 #
-# The paper reports *potential* speed-ups (cluster efficiency). Here every generation's masked network and
+# For classification runs (a detector's speed is on the Parse-27k page). The paper reports *potential* speed-ups (cluster efficiency). Here every generation's masked network and
 # its compacted version (`core.compaction.compact`: dead channels physically removed, same outputs) are timed
-# on this machine's CPU (`run.measure.measure_run_speed`: 1 thread, medians of 30 passes at batch 1 and of 10
+# on this machine's CPU (`run.measure.measure_run_speed`: one thread, medians of 30 passes at batch 1 and of 10
 # at batch 64, after 3 warm-up passes); the speed-up is relative to generation 1's dense network. Measured once
 # from the run's checkpoints and published as `speed.csv` beside the metrics.
 

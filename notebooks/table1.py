@@ -17,9 +17,13 @@
 # The paper's Table 1 reports, for MNIST (LeNet-5), STL-10 (LeNet-5) and CIFAR-10 (AlexNet), the
 # architectural efficiency (A-E: synapses of the first-generation ancestor / synapses of the
 # generation) and the test accuracy at several generations. Below, each of the paper's rows stands
-# beside ours at the same generation, with the ratio of the efficiencies and the difference of the
-# accuracies. Ours are read from the published results `results/<profile>/<run>/`; nothing is
-# trained on this page. A dataset without results says why and gives the command that makes them.
+# beside ours twice: at the same generation, and at the same efficiency (our accuracy interpolated,
+# linearly in log A-E, between the two generations around the paper's A-E), because our offspring do not
+# prune at exactly the paper's rate. Ours are the mean ± standard deviation over the seeds we ran; a single
+# seed is shown only where it is labelled as such. Ours are read from the published results
+# `results/<profile>/<run>/`; nothing is trained on this page. A dataset without results says why and gives
+# the command that makes them. The paper evolved "until the accuracy of the offspring network exceeded 3%"
+# (read: until the accuracy *drop* exceeded 3 %); we run the number of generations the paper reports instead.
 
 # %% tags=["parameters", "remove-cell"]
 profile = "smoke"  # which published results to read: results/<profile>/...
@@ -37,7 +41,7 @@ _declared = set(dir())
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
 
-from evosynth_lib.book import comparisons, display, names, paper, plots, results, tables
+from evosynth_lib.book import comparisons, display, facts, findings, names, paper, plots, results, seeds, tables
 from evosynth_lib.book.parameters import check_parameters
 
 check_parameters(globals(), _declared)
@@ -72,15 +76,41 @@ else:
 
 # %% [markdown]
 # ## MNIST (LeNet-5)
+#
+# At equal generation (mean ± standard deviation over the seeds):
 
 # %% tags=["hide-input"]
-display.show_comparison("mnist", ours["mnist"], tables.table1_side_by_side)
+seeded = seeds.loaded(results.load_published(profile, n, results_dir) for n in seed_runs.get("mnist", [ours["mnist"].name]))
+if seeded:
+    display.show(f"{names.display_name('mnist')}: {seeds.seeds_word(len(seeded))} "
+                 f"({', '.join(str(r.config.get('seed')) for r in seeded)}).")
+    display.show(tables.table1_over_seeds("mnist", seeded))
+else:
+    display.show(ours["mnist"])
 
 # %% [markdown]
-# Every generation of our MNIST run (the paper reports only the generations above):
+# At equal efficiency: at each of the paper's A-E, our accuracy interpolated per seed, then averaged; the
+# generations of our seed-0 run that bracket it. This is the comparison the paper's claim ("~125-fold
+# more efficient without a significant drop") calls for.
+
+# %% tags=["hide-input"]
+if seeded:
+    display.show(tables.table1_at_efficiency("mnist", seeded))
+    f = findings.accuracy_finding("mnist", seeded, None)
+    display.show(f"**{f.verdict.capitalize()}** ({f.claim}): paper {f.paper_value}; ours {f.ours}; {f.note}. "
+                 f"The rule: our mean drop from generation 1 at the paper's efficiency at most the paper's drop + "
+                 f"{findings.TOLERANCE['accuracy']} (the landing page states every rule).")
+    display.show(facts.cap_sentence("mnist", seeded) + " " + facts.retention_sentence("mnist", seeded, None))
+
+# %% [markdown]
+# ### Seed 0 alone
+#
+# The seed-0 run is the one the schedule was selected on (below), so it is shown apart, labelled, and never
+# used alone for a comparison with the paper: every generation, with the paper's values where it reports them.
 
 # %% tags=["hide-input"]
 if isinstance(ours["mnist"], results.Published):
+    display.show(ours["mnist"])
     display.show(tables.table1_all_generations("mnist", ours["mnist"]))
 
 # %% [markdown]
@@ -90,10 +120,7 @@ if isinstance(ours["mnist"], results.Published):
 # initial weights, the data order, the augmentation and every draw of the genetic encoding).
 
 # %% tags=["hide-input"]
-seeded = [results.load_published(profile, n, results_dir) for n in seed_runs.get("mnist", [])]
-seeded = [r for r in seeded if isinstance(r, results.Published)]
 if len(seeded) > 1:
-    display.show(tables.seed_spread(seeded, "mnist"))
     fig, ax = plt.subplots(figsize=(8, 5))
     for r in seeded:
         plots.plot_accuracy_vs_efficiency(ax, r, label=f"ours, seed {r.config.get('seed')}")
@@ -101,21 +128,7 @@ if len(seeded) > 1:
     ax.set_title("MNIST: every seed of ours, and the paper's run")
     plt.show()
 else:
-    display.show(f"One seed only in profile `{profile}` (seed runs: {seed_runs.get('mnist')}).")
-
-# %% [markdown]
-# Our goal for MNIST, beyond the paper's 125.09X at 0.9775: generation 13 at **>= 125X** and **>= 0.990** test
-# accuracy, mean over the seeds (past Dynamic Network Surgery's 108X at 0.9909 on the same LeNet-5).
-
-# %% tags=["hide-input"]
-if seeded:
-    last = [r.generations.iloc[-1] for r in seeded]
-    ae = sum(float(x["architectural_efficiency"]) for x in last) / len(last)
-    acc = sum(float(x["accuracy"]) for x in last) / len(last)
-    verdict = "met" if ae >= 125 and acc >= 0.990 else "not met"
-    display.show(f"Generation {int(last[0]['generation'])}, mean of {len(last)} seed(s): {ae:.1f}X at accuracy "
-                 f"{acc:.4f}: goal **{verdict}** (efficiency {ae / 125:.2f} of 125X; accuracy "
-                 f"{acc - 0.990:+.4f} from 0.990). The paper: 125.09X at 0.9775.")
+    display.show(f"One seed only in profile `{profile}`.")
 
 # %% [markdown]
 # ### How the schedule was chosen
@@ -123,7 +136,7 @@ if seeded:
 # The training schedule and the normaliser's quantile were chosen on **validation** data: each candidate is a
 # full 13-generation evolution (seed 0) with 5,000 MNIST training images held out of training. The rule, fixed
 # before the runs and applied by `comparisons.chosen`: the highest generation-13 validation accuracy among the
-# candidates whose architectural efficiency reaches the goal (125X, the paper's); if none does, the highest
+# candidates whose architectural efficiency reaches the paper's 125X; if none does, the highest
 # efficiency. The test set plays no part in the choice; the chosen candidate *is* the published seed-0 run.
 
 # %% tags=["hide-input"]
@@ -157,8 +170,9 @@ if not selection:
 # same synapse count leaves as structure: the cluster efficiency E (Tables 2-3: kernels of the ancestor / kernels
 # still alive), how many times fewer dense FLOPs the compacted network needs than generation 1 (dead kernels,
 # channels and units removed; `core/compaction.py`), and that network's measured speed-up over generation 1
-# (PyTorch eager, fp32, one thread; `speed.csv`). This is the paper's argument for clusters: a removed kernel
-# saves time on any dense hardware, a scattered zero weight does not.
+# (PyTorch eager, fp32, one thread; `speed.csv`). This is the paper's argument for clusters, with a caveat the
+# table shows: a dense convolution gets cheaper only when a whole filter (output channel) or input channel is
+# gone; a dead kernel inside a live filter, like a scattered zero weight, saves nothing in dense arithmetic.
 
 # %% tags=["hide-input"]
 for dataset, methods in baselines.items():
@@ -174,7 +188,7 @@ for dataset, methods in baselines.items():
     display.show(comparisons.structure_table(runs))
     display.show(comparisons.timing_spread(runs))
     if absent:
-        display.show("Not run yet: " + ", ".join(f"{m} ({k} seed(s))" for m, k in absent.items()))
+        display.show("Not run yet: " + ", ".join(f"{m} ({seeds.seeds_word(k)})" for m, k in absent.items()))
 if not baselines:
     display.show(f"No baselines in profile `{profile}`.")
 
@@ -187,23 +201,31 @@ display.show_comparison("stl10", ours["stl10"], tables.table1_side_by_side)
 # %% [markdown]
 # ## CIFAR-10 (AlexNet)
 #
-# The paper trains on all 50,000 images to convergence; what our run used (training images, epochs, precision,
-# wall time on this machine) is printed under the table, with the issue's goals for CIFAR-10 computed from the
-# published CSV: generation 1 at >= 0.8669 (the paper's ancestor) and generation 6 at >= 14.39X and >= 0.8459.
+# The paper does not state how long it trained; what our run used (training images, epochs, precision, wall
+# time on this machine) is printed under the tables. One seed (a CIFAR-10 evolution takes hours here), so no
+# spread is shown.
 
 # %% tags=["hide-input"]
-display.show_comparison("cifar10", ours["cifar10"], tables.table1_side_by_side)
-
-# %% tags=["hide-input"]
-if isinstance(ours["cifar10"], results.Published):
-    display.show(tables.table1_all_generations("cifar10", ours["cifar10"]))
-    display.show(comparisons.budget_and_goals(ours["cifar10"], first_accuracy=0.8669,
-                                              last=(6, 14.39, 0.8459)))
+cifar = seeds.loaded(results.load_published(profile, n, results_dir)
+                     for n in seed_runs.get("cifar10", [ours["cifar10"].name]))
+if cifar:
+    display.show(ours["cifar10"] if isinstance(ours["cifar10"], results.Published) else cifar[0])
+    display.show("At equal generation:")
+    display.show(tables.table1_over_seeds("cifar10", cifar))
+    display.show("At equal efficiency:")
+    display.show(tables.table1_at_efficiency("cifar10", cifar))
+    f = findings.accuracy_finding("cifar10", cifar, None)
+    display.show(f"**{f.verdict.capitalize()}** ({f.claim}): paper {f.paper_value}; ours {f.ours}; {f.note}.")
+    display.show(facts.cap_sentence("cifar10", cifar) + " " + facts.retention_sentence("cifar10", cifar))
+    display.show(comparisons.budget(cifar[0]))
+else:
+    display.show_comparison("cifar10", ours["cifar10"], tables.table1_side_by_side)
 
 # %% [markdown]
 # ## Accuracy vs architectural efficiency
 #
-# Ours as lines (generation numbers beside the points), the paper's Table 1 as black squares.
+# Ours (the seed-0 run of each dataset) as lines, generation numbers beside the points; the paper's Table 1 as
+# black squares. The spread over seeds is in the MNIST section above.
 # The x axis is logarithmic. One dataset per row.
 
 # %% tags=["hide-input"]
@@ -211,7 +233,7 @@ fig, axes = plt.subplots(3, 1, figsize=(9, 14))
 for ax, dataset in zip(axes, paper.TABLE1):
     run = ours[dataset]
     published = run if isinstance(run, results.Published) else None
-    label = f"ours ({names.display_name(published.dataset)})" if published else "ours"
+    label = f"ours, seed 0 ({names.display_name(published.dataset)})" if published else "ours"
     plots.plot_accuracy_vs_efficiency(ax, published, paper_dataset=dataset, label=label)
     title = names.display_name(dataset) + ("" if published else " (ours: not run)")
     ax.set_title(title)

@@ -145,16 +145,29 @@ def execute(page: str, profile: str, retrain: bool, log_output: bool, kernel: st
 
 
 def _retitle(nb, page: str, params: dict) -> None:
-    """Pages sharing a notebook (``evolve-mnist``, ``evolve-cifar10``) get distinct titles: ``# One evolution: MNIST``."""
+    """Pages sharing a notebook (``evolve-mnist``, ``evolve-cifar10``) get distinct titles: ``# One evolution: MNIST``;
+    a baseline page (``pruning`` other than evolutionary) is titled as the baseline it is: ``# Baseline: random
+    pruning, MNIST``. Such pages' standard output (log lines of the results store) is not shown in the book."""
     if "-" not in page:
         return
     what = display_name(params.get("dataset") or page.split("-", 1)[1])
-    if params.get("name") and params["name"] != params.get("dataset"):
-        what += f" ({params['name']})"
+    pruning = params.get("pruning", "evolutionary")
+    kinds = {"random": "random pruning", "magnitude": "magnitude pruning",
+             "synapse_only": "synapse-only encoding (2016)"}
+    seeds = params.get("seeds") or [0]
+    if pruning in kinds:
+        title = f"# Baseline: {kinds[pruning]}, {what}" + (f" ({len(seeds)} seeds)" if len(seeds) > 1 else "")
+    else:
+        if params.get("name") and params["name"] != params.get("dataset"):
+            what += f" ({params['name']})"
+        title = None
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.metadata["tags"] = list(dict.fromkeys([*cell.metadata.get("tags", []), "remove-stdout"]))
     for cell in nb.cells:
         if cell.cell_type == "markdown" and cell.source.startswith("# "):
             first, _, rest = cell.source.partition("\n")
-            cell.source = f"{first}: {what}" + (f"\n{rest}" if rest else "")
+            cell.source = (title or f"{first}: {what}") + (f"\n{rest}" if rest else "")
             return
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..core.metrics import TASK_METRICS
 from ..run.deploy import DEPLOY_CSV, DEPLOY_JSON
-from ..run.deploy_report import goal_lines, ratios
+from ..run.deploy_report import ratios, time_split
 from .display import fmt, show
 from .paths import RUNS, relative
 from .results import Published
@@ -42,27 +42,37 @@ def missing_markdown(result: Published, runs_dir: str = RUNS) -> str:
             f"ratios).")
 
 
+def _half_precision_text(meta: dict[str, Any]) -> str:
+    """Which half precisions were measured: the variants judged fast on this CPU, without the raw capability lists."""
+    fast = [k.replace("/", " ") for k, v in meta.get("half_precision", {}).items() if str(v).startswith("fast")]
+    slow = [k.replace("/", " ") for k, v in meta.get("half_precision", {}).items() if not str(v).startswith("fast")]
+    if not fast and not slow:
+        return "no half precision was considered"
+    return ((f"measured where the CPU runs it natively ({', '.join(fast)})" if fast else "none runs natively here")
+            + (f"; not measured where it would be emulated ({', '.join(slow)})" if slow else ""))
+
+
 def protocol_markdown(meta: dict[str, Any]) -> str:
-    """How the published deployment numbers were measured: device, features, threads, repetitions, sizes."""
+    """How the published deployment numbers were measured: device, engines, threads, repetitions, sizes."""
     f, p, ev = meta.get("features", {}), meta.get("protocol", {}), meta.get("evaluation", {})
-    half = "; ".join(f"{k}: {v}" for k, v in meta.get("half_precision", {}).items()) or "none considered"
-    align = ", ".join(f"{k} {v.get('chosen')}" for k, v in meta.get("alignment", {}).items())
+    align = ", ".join(f"{k.replace('/', ' ')} {v.get('chosen')}" for k, v in meta.get("alignment", {}).items())
     camera = f" and a camera frame of {p['camera_frame']} pixels (VGA)" if p.get("camera_frame") else ""
     limit = f"the first {ev['limit']} test examples" if ev.get("limit") else "the whole test set"
-    return (f"**Protocol.** Device: {f.get('cpu', '?')}"
+    threads = p.get("threads", "?")
+    batches = p.get("batch_sizes") or []
+    inputs = p.get("inputs", [])
+    return (f"**Protocol.** Device: {f.get('cpu', '?')} CPU"
             + (f", GPU {f['cuda']['name']}" if f.get("cuda") else "")
-            + f"; CPU features seen: {', '.join(f.get('cpu_flags', [])) or 'none recorded'}; PyTorch "
-            f"{f.get('torch', '?')}, ONNX Runtime {f.get('onnxruntime') or 'absent'}, OpenVINO "
-            f"{f.get('openvino') or 'absent'}. {p.get('threads', '?')} intra-op thread(s) in every engine; "
+            + f"; PyTorch {f.get('torch', '?')}, ONNX Runtime {f.get('onnxruntime') or 'absent'}, OpenVINO "
+            f"{str(f.get('openvino') or 'absent').split('-')[0]}. "
+            f"{threads} intra-op thread{'s' if threads != 1 else ''} in every engine; "
             f"{p.get('warmup', '?')} warm-up passes, then {p.get('repetitions', '?')} passes each timed alone; "
             f"the **median** is reported (fps = batch / median), its inter-quartile range is in `deploy.csv`; "
-            f"batch size(s) {p.get('batch_sizes')}; input(s) {', '.join(p.get('inputs', []))}{camera}; one fixed "
-            f"input already in the engine's precision and layout. Half precision was measured only where the "
-            f"device runs it fast - {half}. Channel alignment chosen by measurement on the last generation: "
-            f"{align or 'none'}. Each variant's outputs are compared with the masked float32 network "
-            f"(max |diff|) and its metric is evaluated on {limit} at {ev.get('input', '?')} for generations "
-            f"{ev.get('generations')}. Measured {meta.get('date', '?')} at commit `{str(meta.get('commit', '?'))[:12]}`"
-            f" in {meta.get('seconds', '?')} s.")
+            f"batch {', '.join(str(b) for b in batches)}; "
+            f"input {', '.join(inputs)}{camera}; one fixed input already in the engine's precision and layout. "
+            f"Half precision: {_half_precision_text(meta)}. Channel counts rounded up to the multiple that measured "
+            f"fastest on the last generation: {align or 'none'}. Each variant's outputs are compared with the masked "
+            f"float32 network (max |diff|) and its metric is evaluated on {limit} at {ev.get('input', '?')}.")
 
 
 def speedup_table(df: pd.DataFrame, paper_speedup: float | None = None, paper_label: str = "paper",
@@ -88,10 +98,27 @@ def speedup_table(df: pd.DataFrame, paper_speedup: float | None = None, paper_la
     return pd.DataFrame(rows)
 
 
-def goals_markdown(df: pd.DataFrame, kind: str) -> str:
-    """The issue's goals for this run, met or not, computed from the published rows."""
-    lines = goal_lines(ratios(df), kind)
-    return "**Goals** (from the published measurement):\n\n" + "\n".join(f"- {line}" for line in lines)
+def reading_markdown(df: pd.DataFrame, paper_speedup: float | None = None, paper_label: str = "the paper") -> str:
+    """What the measurement says, beside the paper's number: the fastest variant's speed-up (last generation over
+    the first, same engine, precision and input, batch 1), the FLOP ratio it is bounded by, and where the time of
+    the last generation goes when the speed-up falls far short of that ratio."""
+    r = ratios(df)
+    r = r[r["batch_size"] == 1]
+    if r.empty or r["speedup"].isna().all():
+        return "No speed-up at batch 1 was measured for this run."
+    best = r.loc[r["speedup"].idxmax()]
+    text = (f"The largest measured speed-up, last generation over the first in the same engine, precision and input, "
+            f"is **{best['speedup']:.2f}X** ({best['engine']} {best['dtype']} {best['layout']}, {best['input']})")
+    if paper_speedup is not None:
+        text += f", against {paper_speedup:.2f}X for {paper_label}"
+    text += f"; the compacted network needs {best['flop_ratio']:.2f}X fewer FLOPs than the first generation's."
+    split = time_split(best.to_frame().T)
+    if len(split) and best["speedup"] < 0.5 * best["flop_ratio"]:
+        t = split.iloc[0]
+        text += (f" Where the time goes in that variant: the last generation takes {t['us_last']:.0f} µs per image; "
+                 f"at the first generation's FLOP rate its FLOPs would take {t['us_flops']:.0f} µs, and the other "
+                 f"{t['fixed_share']:.0%} of its time (per-layer dispatch, memory traffic) does not shrink with FLOPs.")
+    return text
 
 
 def plot_fps(ax, df: pd.DataFrame, input_size: str, batch_size: int = 1, paper: tuple | None = None) -> None:
@@ -125,7 +152,7 @@ def channels_table(df: pd.DataFrame) -> pd.DataFrame:
 
 def show_deployment(result: Published, kind: str, paper_speedup: float | None = None, paper_label: str = "paper",
                     runs_dir: str = RUNS) -> tuple[pd.DataFrame, dict] | None:
-    """A page's deployment section: the speed-up table, the goals, the channels and the protocol from the
+    """A page's deployment section: the speed-up table, what it says beside the paper, the channels and the protocol from the
     published ``deploy.csv``; or why there is none and the command. Returns the rows and metadata, if any."""
     deployed = load_deploy(result)
     if deployed is None:
@@ -138,7 +165,7 @@ def show_deployment(result: Published, kind: str, paper_speedup: float | None = 
              f"(`{run_id}`), so it is not shown.* To measure this run: `{deploy_command(result, runs_dir)}`")
         return None
     show(speedup_table(df, paper_speedup, paper_label))
-    show(goals_markdown(df, kind))
+    show(reading_markdown(df, paper_speedup, paper_label))
     show(channels_table(df))
     show(protocol_markdown(meta))
     return deployed

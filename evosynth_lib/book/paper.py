@@ -85,7 +85,9 @@ PARSE27K = {
     "precision_change": +0.02,  # ~ +2 % (absolute, generation 13 minus generation 1)
     "recall_change": -0.02,  # ~ -2 %
     "dataset": "Parse-27k",
-    "hardware": "Jetson TX1, Caffe + TensorRT (fp16)",
+    # the paper's setting: "on the Jetson TX1 within Caffe framework and TensorRT, which supports accelerated
+    # half-precision operations"; it does not say which engine or precision produced the 7 and 37 fps
+    "hardware": "Jetson TX1",
 }
 
 # Retention per generation implied by Table 1 (A-E ratio between reported generations).

@@ -42,6 +42,10 @@ def plot_accuracy_vs_efficiency(ax, ours=None, paper_dataset: str | None = None,
                                 metric: str = "accuracy"):
     """Accuracy vs architectural efficiency (log x), ours as a line, the paper's Table 1 points overlaid."""
     if ours is not None:
+        kind = ours.config.get("pruning", "evolutionary") if isinstance(ours, Published) else "evolutionary"
+        if kind not in ("evolutionary", None) and label.startswith("ours"):  # a baseline is not "ours"
+            label = f"baseline: {kind.replace('_', '-')} pruning" if kind != "synapse_only" else \
+                "baseline: synapse-only encoding (2016)"
         df = ours.generations if isinstance(ours, Published) else ours
         if metric in df:
             ax.plot(df["architectural_efficiency"], df[metric], "o-", label=label)

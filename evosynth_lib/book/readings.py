@@ -21,7 +21,7 @@ from .deploy import load_deploy
 from .display import fmt
 from .results import Published
 
-READING_NAMES = {("kernel", "synapse"): "kernel clusters, factor on synapses (the paper's)",
+READING_NAMES = {("kernel", "synapse"): "kernel clusters, factor on synapses (our default)",
                  ("filter", "synapse"): "filter clusters, factor on synapses",
                  ("kernel", "cluster"): "kernel clusters, factor on clusters (F_c)",
                  ("filter", "cluster"): "filter clusters, factor on clusters (F_c)"}

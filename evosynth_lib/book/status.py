@@ -181,8 +181,18 @@ def status_markdown(profile: str, results_dir: str | os.PathLike = RESULTS) -> s
 
 
 def write_status(profile: str, results_dir: str | os.PathLike = RESULTS, out: str | os.PathLike | None = None) -> Path:
-    """Write :func:`status_markdown` to ``book/_generated/status.md`` (or ``out``); return the path."""
+    """Write :func:`status_markdown` to ``book/_generated/status.md`` (or ``out``), and beside it the landing page's
+    findings (``findings.md``, ``findings.png``; :func:`.findings.write_findings`); return the path."""
+    from .findings import write_findings
+
     path = Path(out) if out is not None else repo_root() / STATUS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(status_markdown(profile, results_dir))
+    t1 = page_parameters(profile, "table1") or notebook_defaults("table1")
+    p2 = page_parameters(profile, "parse27k") or notebook_defaults("parse27k")
+    runs, seeds = t1.get("runs", {}), t1.get("seed_runs", {})
+    write_findings(profile, path.parent, results_dir,
+                   mnist=seeds.get("mnist") or [runs.get("mnist", "mnist")],
+                   cifar=seeds.get("cifar10") or [runs.get("cifar10", "cifar10")],
+                   det=[p2.get("run", "parse27k"), *p2.get("seed_runs", [])])
     return path

@@ -5,6 +5,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import seeds
 from .display import fmt
 from .paper import TABLE1, TABLE2_3
 from .results import Published
@@ -156,7 +157,9 @@ def speedup_table(result: "Published", generations=None):
         if g not in df.index:
             continue
         r = df.loc[g]
-        row = {"Gen.": g, "E (potential, paper's measure)": fmt(r.get("cluster_efficiency"), ".2f", "X"),
+        layer_mean = seeds.paper_e(df.loc[[g]]).iloc[0]
+        row = {"Gen.": g, "E (paper's definition)": fmt(layer_mean, ".2f", "X"),
+               "E pooled (ours)": fmt(r.get("cluster_efficiency"), ".2f", "X"),
                "FLOPs gen 1 / compact": fmt(df["flops_masked"].iloc[0] / r["flops_compact"], ".2f", "X")
                if "flops_compact" in df else "n/a"}
         if speed is not None and g in speed.index:
@@ -165,3 +168,65 @@ def speedup_table(result: "Published", generations=None):
                     row[f"measured speed-up, batch {col.rsplit('_b', 1)[1]}"] = fmt(speed.loc[g, col], ".2f", "X")
         rows.append(row)
     return pd.DataFrame(rows).set_index("Gen.")
+
+
+def table1_over_seeds(dataset: str, runs: list[Published]) -> Any:
+    """Table 1 at equal generation: the paper's rows beside the mean ± standard deviation over our seeds."""
+    rows = []
+    for gen, ae, acc in TABLE1[dataset]:
+        a, e = seeds.values_at(runs, gen, "accuracy"), seeds.values_at(runs, gen, "architectural_efficiency")
+        rows.append({"Gen.": gen, "A-E, paper": f"{ae:.2f}X",
+                     "A-E, ours": seeds.mean_text(e, ".1f", "X", count=False) if e else "not reached",
+                     "ACC., paper": f"{acc:.4f}",
+                     "ACC., ours": seeds.mean_text(a, count=False) if a else "not reached",
+                     "ΔACC. (ours - paper)": fmt(seeds.mean_sd(a)[0] - acc, "+.4f") if a else "n/a"})
+    return pd.DataFrame(rows).set_index("Gen.")
+
+
+def table1_at_efficiency(dataset: str, runs: list[Published]) -> Any:
+    """Table 1 at equal efficiency: at each of the paper's A-E, our accuracy interpolated (linearly in log A-E,
+    per seed) between the two generations around it, mean ± standard deviation over seeds."""
+    rows = []
+    first = seeds.frame(runs[0]) if runs else None
+    for gen, ae, acc in TABLE1[dataset]:
+        a = seeds.at_efficiency(runs, ae, "accuracy")
+        rows.append({"A-E (paper)": f"{ae:.2f}X", "paper: Gen.": gen, "paper: ACC.": f"{acc:.4f}",
+                     "ours: Gen. (seed 0)": seeds.generations_around(first, ae) if first is not None else "n/a",
+                     "ours: ACC.": seeds.mean_text(a, count=False) if a else "not reached",
+                     "ΔACC. (ours - paper)": fmt(seeds.mean_sd(a)[0] - acc, "+.4f") if a else "n/a"})
+    return pd.DataFrame(rows).set_index("A-E (paper)")
+
+
+def table2_3_over_seeds(dataset: str, runs: list[Published]) -> Any:
+    """Tables 2 / 3 transposed (one row per layer, so seven layers fit the page): the paper's cluster efficiency
+    at its first and last reported generations beside ours (mean ± sd over seeds); E as the paper computes it
+    (the mean of the layers) and ours pooled over all kernels, labelled as ours."""
+    ref_gens = sorted(TABLE2_3[dataset])
+    last = ref_gens[-1]
+    ref = TABLE2_3[dataset][last]
+    df = seeds.frame(runs[0])
+    layers = seeds.layer_columns(df)
+    n = len(ref["layers"])
+    rows = []
+    for i in range(n):
+        col = layers[i] if i < len(layers) else None
+        vals = seeds.values_at(runs, last, col) if col else []
+        rows.append({"": f"Layer {i + 1}" + (f" ({col[len('cluster_efficiency_'):]})" if col else ""),
+                     f"paper, gen {last}": f"{ref['layers'][i]:.2f}X",
+                     f"ours, gen {last}": seeds.mean_text(vals, ".2f", "X", count=False) if vals else "n/a"})
+    e_paper = seeds.values_at(runs, last, "paper_E")
+    e_pooled = seeds.values_at(runs, last, "cluster_efficiency")
+    acc = seeds.values_at(runs, last, "accuracy")
+    paper_ae = {g: ae for g, ae, _ in TABLE1[dataset]}[last]
+    e_equal = seeds.at_efficiency(runs, paper_ae, "paper_E", log_value=True)
+    rows += [{"": "E (mean of the layers: the paper's definition)", f"paper, gen {last}": f"{ref['E']:.2f}X",
+              f"ours, gen {last}": seeds.mean_text(e_paper, ".2f", "X", count=False) if e_paper else "n/a"},
+             {"": f"E (mean of the layers) at the paper's A-E, {paper_ae:.2f}X (interpolated)",
+              f"paper, gen {last}": f"{ref['E']:.2f}X",
+              f"ours, gen {last}": seeds.mean_text(e_equal, ".2f", "X", count=False) if e_equal
+              else f"not reached (ours end at {seeds.mean_sd(seeds.values_at(runs, last, 'architectural_efficiency'))[0]:.1f}X)"},
+             {"": "E pooled over all kernels (ours only)", f"paper, gen {last}": "—",
+              f"ours, gen {last}": seeds.mean_text(e_pooled, ".2f", "X", count=False) if e_pooled else "n/a"},
+             {"": "ACC.", f"paper, gen {last}": f"{ref['accuracy']:.4f}",
+              f"ours, gen {last}": seeds.mean_text(acc, count=False) if acc else "n/a"}]
+    return pd.DataFrame(rows).set_index("")

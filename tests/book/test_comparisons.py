@@ -31,28 +31,36 @@ def test_verdict_pairs_runs_at_equal_synapses_only():
                "magnitude pruning": [_run("m", [100, 50, 25], [0.9, 0.95, 0.7])],
                "own counts": [_run("o", [100, 60, 30], [0.9, 0.9, 0.9])]}
     text = comparisons.verdict(methods)
-    assert "more accurate at 1 of 2 generation(s)" in text and "0.8000 vs 0.7000" in text
-    assert "by +0.0250 on average (smallest -0.0500, largest +0.1000)" in text
+    assert "its run was pruned to the synapse counts of our seed-" in text and "compared with that run only" in text
+    assert "more accurate on average (+0.0250; evolutionary synthesis more accurate in 1 of 2 pairs" in text
+    assert "from -0.0500 to +0.1000" in text and "0.8000; magnitude pruning 0.7000" in text
     # own counts: A-E 1, 1.67, 3.33 against ours' 1, 2, 4; ours interpolated in log A-E at 3.33X:
     # 0.9 - 0.1 * log(3.33 / 2) / log 2 = 0.8263 against its 0.9; at 1.67X: 0.9 against 0.9 (no win)
     assert ("own counts: its own synapse counts. In the same 3 generations it reaches 3.3X, evolutionary "
             "synthesis 4.0X") in text
-    assert "more accurate at 0 of 2 generation(s), by -0.0368 on average" in text
-    assert "at its generation 3 (3.3X): 0.8263 vs 0.9000" in text
+    assert "less accurate on average (-0.0368; more accurate at 0 of 2 generations)" in text
+    assert "at its generation 3 (3.3X): 0.8263 against its 0.9000" in text
     beyond = {"evolutionary synthesis": [ours], "own counts": [_run("o", [100, 20, 10], [0.9, 0.9, 0.9])]}
     assert "their efficiencies do not overlap beyond generation 1" in comparisons.verdict(beyond)
     assert "no run of evolutionary synthesis" in comparisons.verdict({"own counts": beyond["own counts"]})
 
 
-def test_budget_and_goals_say_what_the_run_used_and_whether_each_goal_is_met():
+def test_verdict_words_follow_the_sign_and_name_the_pairing():
+    ours = [_run("ours", [100, 50, 25], [0.9, 0.8, 0.7], seed=0), _run("ours1", [100, 40, 20], [0.9, 0.9, 0.9], seed=1)]
+    base = [_run(f"r{s}", [100, 50, 25], [0.9, 0.85, 0.75], seed=s) for s in range(3)]  # all pruned to seed 0's counts
+    text = comparisons.verdict({"evolutionary synthesis": ours, "random pruning": base})
+    assert "less accurate on average (-0.0500" in text and "more accurate in 0 of 6 pairs" in text
+    assert "its 3 runs were pruned to the synapse counts of our seed-0 run" in text and "seed 0, 0.7000" in text
+    assert "0.7500 ± 0.0000 (mean of its 3 runs)" in text
+    assert "all paired seeds" not in text and "(s)" not in text
+
+
+def test_budget_says_what_the_run_used_without_goals():
     run = _run("c", [100, 50, 7], [0.87, 0.86, 0.84], train_subset=10000, first_epochs=4.0, epochs=1.0)
     run.provenance.update({"wall_time_s": 7200.0, "run_settings": {"threads": 2}, "run_environment": {"cpu_count": 2}})
-    text = comparisons.budget_and_goals(run, first_accuracy=0.8669, last=(3, 14.0, 0.8459))
-    assert "a fixed subset of 10,000 training images" in text and "2.00 h" in text
-    assert "0.8700, **met**" in text
-    assert "14.29X at 0.8400, **not met**" in text
-    assert "not reached" in comparisons.budget_and_goals(run, 0.9, (6, 14.39, 0.8459))
-    assert "0.8700, **not met**" in comparisons.budget_and_goals(run, 0.9, (6, 14.39, 0.8459))
+    text = comparisons.budget(run)
+    assert "a fixed subset of 10,000 training images" in text and "2.00 h" in text and "2 threads" in text
+    assert "goal" not in text.lower() and "(s)" not in text
 
 
 def _structured(tmp_path, name, synapses, accuracy, clusters, flops, fps=None):
