@@ -15,6 +15,7 @@ The exit status is 0 when reproduced, 1 when it differs, 2 on an error. ``--out 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from .book.results import profile_evolutions
 from .cli import one_line
 from .config import ConfigError
 from .run import verify as v
+from .run.provenance import ISA_ENV
 from .run.store import CorruptCheckpointError, RunStoreError
 
 
@@ -74,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
                       f"{'an unrecorded time' if est is None else f'{est / 60:.1f} min'} for them")
                 continue
             result = v.verify(folder, args.generations, args.runs_dir, results_dir, args.profile, args.threads)
+            result.extra["command"] = "evosynth verify " + " ".join(argv if argv is not None else sys.argv[1:])
+            result.extra["environment"] = {k: os.environ[k] for k in ISA_ENV if os.environ.get(k)}
             print(result.columns.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
             if args.out:
                 print(f"written: {v.save(result, Path(args.out) / Path(folder).name)}")
