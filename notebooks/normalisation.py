@@ -59,7 +59,6 @@ page = "normalisation"
 found = {}
 for key, change in readings.items():
     config = EvolutionConfig.from_dict({**base, **change})
-    print(f"== {key}: {studies.reading_label(config.to_dict())}")
     found[key] = results.ensure_results(config, profile, f"normalisation/{key}", runs_dir, results_dir,
                                          retrain=retrain, page=page, publish=publish)
 done = {k: r for k, r in found.items() if isinstance(r, results.Published)}

@@ -37,7 +37,6 @@ verify_here = 0  # > 0: re-compute the reference's first `verify_here` generatio
 _defaults = dict(globals())
 
 # %% tags=["hide-input"]
-import json
 
 from evosynth_lib.book import display, reproduction, results, studies
 from evosynth_lib.run import provenance
@@ -59,7 +58,8 @@ else:
 # ## Environment and hardware
 
 # %% tags=["hide-input"]
-display.show(f"```json\n{json.dumps(log.get('environment', provenance.environment_info()), indent=2)}\n```")
+env = log.get("environment") or provenance.environment_info()
+display.show(reproduction.environment_table(env))
 
 # %% [markdown]
 # ## Pages: duration and parameters

@@ -101,6 +101,7 @@ if seeded:
                  f"The rule: our mean drop from generation 1 at the paper's efficiency at most the paper's drop + "
                  f"{findings.TOLERANCE['accuracy']} (the landing page states every rule).")
     display.show(facts.cap_sentence("mnist", seeded) + " " + facts.retention_sentence("mnist", seeded, None))
+    display.show(facts.bias_sentence(seeded))
 
 # %% [markdown]
 # ### Seed 0 alone

@@ -3,6 +3,8 @@
 * :func:`cap_sentence`: whether the 80 % cap (the environmental factor) ever bound in our offspring, and the rate
   the paper's Table 1 implies between its rows (all below the cap);
 * :func:`retention_sentence`: the fraction of synapses our offspring keep per generation beside the paper's;
+* :func:`bias_sentence`: what architectural efficiency would be if biases were counted as synapses (the paper
+  does not say whether it counts them; we do not);
 * :func:`width_sentence`: which numbers of kernels in a layer can give the paper's per-layer cluster efficiency
   (two decimals), against our layer's count.
 """
@@ -45,6 +47,34 @@ def retention_sentence(dataset: str, runs: list[Published], chosen_on: str = "MN
             f"({seeds.seeds_word(len(runs))}), the paper {min(rates):.3f}-{max(rates):.3f} (Table 1)"
             + (f"; our normaliser was chosen on {chosen_on}, not tuned on {display_name(dataset)}."
                if chosen_on and chosen_on != display_name(dataset) else "."))
+
+
+def biases_of(config: dict) -> int:
+    """The number of biases of the ancestor network of a published run (its architecture, built without data)."""
+    from ..config import EvolutionConfig
+    from ..tasks import build_model_for
+
+    model, _ = build_model_for(EvolutionConfig.from_dict(config))
+    return sum(m.bias.numel() for m in model.modules() if getattr(m, "bias", None) is not None
+               and m.weight.dim() in (2, 4))
+
+
+def bias_sentence(runs: list[Published]) -> str:
+    """Architectural efficiency at the last generation with biases counted as synapses, mean over seeds: never
+    removed (the lower end) and, as the upper end, our count (biases of dead channels removed with them can only
+    bring it back towards ours)."""
+    b = biases_of(runs[0].config)
+    ours, counted = [], []
+    for r in runs:
+        df = seeds.frame(r)
+        first, last = df.iloc[0], df.iloc[-1]
+        ours.append(float(last["architectural_efficiency"]))
+        counted.append((float(first["synapses"]) + b) / (float(last["synapses"]) + b))
+    g = int(runs[0].generations["generation"].max())
+    return (f"We count weights of convolutional and fully connected layers as synapses, not biases; the paper does "
+            f"not say. Counting the network's {b} biases as synapses that are never removed would put generation "
+            f"{g} at {sum(counted) / len(counted):.1f}X instead of {sum(ours) / len(ours):.1f}X (mean over "
+            f"{seeds.seeds_word(len(runs))}); removing the biases of dead channels with them lies between the two.")
 
 
 def kernel_counts(ratio: float, limit: int = 4096, step: int = 1) -> list[int]:

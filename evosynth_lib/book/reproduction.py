@@ -27,6 +27,17 @@ def machine_label(provenance: dict[str, Any]) -> str:
     return f"{kind['cpu']} ({kind['capability']}{cap}; torch {kind['torch']})"
 
 
+def environment_table(env: dict[str, Any]) -> pd.DataFrame:
+    """The machine and library versions of a build, as a two-column table (not a JSON dump)."""
+    kind = env.get("kind") or {}
+    rows = [("Python", env.get("python")), ("torch", env.get("torch")), ("torchvision", env.get("torchvision")),
+            ("Platform", env.get("platform")), ("CPU", kind.get("cpu") or env.get("processor")),
+            ("Instruction set torch uses", kind.get("capability")),
+            ("Native bf16", {True: "yes", False: "no"}.get(kind.get("native_bf16"))),
+            ("Cores", env.get("cpu_count")), ("GPU", env.get("gpu") or "none")]
+    return pd.DataFrame([(k, v) for k, v in rows if v is not None], columns=["", "This build"])
+
+
 def arithmetic_table(profile: str, results_dir: str | os.PathLike = RESULTS) -> pd.DataFrame:
     """Per published run of ``profile``: the arithmetic it trained in, its thread count and machine kind."""
     root = resolve(results_dir) / profile

@@ -104,7 +104,8 @@ def load_published(profile: str, name: str, results_dir: str | os.PathLike = RES
     reason = f"Profile `{profile}` has no run for this (no `profiles/{profile}/{page}.yaml`), so `{rel}` is empty."
     others = sorted(p.parent.name for p in profiles_dir().glob(f"*/{page}.yaml"))
     if others:
-        reason += f" Profile(s) {', '.join(f'`{o}`' for o in others)} run it."
+        reason += (f" The profile{'s' if len(others) > 1 else ''} {' and '.join(f'`{o}`' for o in others)} "
+                   f"{'run' if len(others) > 1 else 'runs'} it.")
         return NotRun(name, reason, book_command("paper" if "paper" in others else others[0], page))
     return NotRun(name, reason, book_command(profile, page))
 

@@ -69,3 +69,18 @@ def test_each_problem_alone_fails(tmp_path):
     assert out.count("FAIL") == 4, out
     assert "undefinedFunction is not defined" in out
     assert "math elements not rendered" in out and "TeX errors" in out
+
+
+def test_wide_table_and_code_fail_at_1280_px(tmp_path):
+    """A table or a code listing wider than the text column (here the body, at a 1280 px window) fails; the same
+    content that wraps passes."""
+    cells = "".join(f"<td>column_{i}_with_a_long_unbreakable_header_name</td>" for i in range(40))
+    wide = _page(tmp_path / "wide.html", f"<table><tr>{cells}</tr></table>"
+                 f"<pre style='overflow-x:auto'>{'x' * 600}</pre>", False)
+    narrow = _page(tmp_path / "narrow.html", "<table><tr><td>a</td><td>b</td></tr></table>"
+                   f"<pre style='white-space:pre-wrap'>{'x ' * 300}</pre>", False)
+    run = _check(wide, narrow)
+    out = run.stdout
+    assert run.returncode == 1, out
+    assert out.count("FAIL") == 1 and "table(s) wider than the text column" in out
+    assert "code listing(s) or equation(s) wider than the text column" in out

@@ -95,3 +95,16 @@ def test_findings_markdown_links_both_papers_and_states_each_tolerance_once():
     assert "arxiv.org/abs/1609.01360" in findings.findings_markdown([findings.accuracy_finding("mnist", [], None)])
     for value in TOLERANCE.values():
         assert text.count(f"{value}") + text.count(f"{1 - value:.0%}") + text.count(f"{value:.0%}") >= 1
+
+
+def test_bias_sentence_counts_lenet5s_biases_as_never_removed():
+    from evosynth_lib.book import facts, results
+
+    runs = [results.load_published("quick", n) for n in ("mnist", "mnist-seed1", "mnist-seed2")]
+    if not all(isinstance(r, results.Published) for r in runs):
+        pytest.skip("the quick MNIST runs are not published")
+    assert facts.biases_of(runs[0].config) == 20 + 50 + 500 + 10  # LeNet-5: conv1, conv2, ip1, ip2
+    expected = sum((r.generations["synapses"].iloc[0] + 580) / (r.generations["synapses"].iloc[-1] + 580)
+                   for r in runs) / 3
+    text = facts.bias_sentence(runs)
+    assert f"at {expected:.1f}X instead of" in text and expected < runs[0].generations["architectural_efficiency"].iloc[-1]
