@@ -88,7 +88,9 @@ for seed, config in configs.items():
     runs[seed] = results.ensure_results(config, profile, results.seed_run_name(name, seeds, seed), runs_dir,
                                         results_dir, retrain=retrain, page=page, publish=publish)
 result = runs[seeds[0]]
-display.show(results.local_note(list(runs.values())) or result)
+if results.local_note(list(runs.values())):
+    display.show(results.local_note(list(runs.values())))
+display.show(result)
 
 # %% [markdown]
 # ## Generations
