@@ -1,4 +1,4 @@
-"""Structured offspring side by side (issue 9): one evolution under each reading of a synaptic cluster (a kernel,
+"""Structured offspring side by side: one evolution under each reading of a synaptic cluster (a kernel,
 or a filter: the paper's "set of kernels") and of where the environmental factor acts (on synapses, or on whole
 clusters, F_c). Per reading, at its last generation: synapses, the task's metric, the FLOP ratio (first over last
 generation of the compacted network, no alignment padding) and the measured

@@ -20,8 +20,8 @@ class DetectNet(nn.Module):
         cvg_bbox 5 @1x1x8w
 
     ``w = 16`` has 429,616 weights (biases excluded). The input height and width must be multiples of
-    ``stride``; inputs are RGB in ``[0, 1]``. As in the lead's models, the weighted layers are in one
-    ``nn.Sequential`` called ``layers`` and ``forward`` is ``self.layers(x)``.
+    ``stride``; inputs are RGB in ``[0, 1]``. As in the classifiers (``classification/models.py``), the weighted
+    layers are in one ``nn.Sequential`` called ``layers`` and ``forward`` is ``self.layers(x)``.
     """
 
     def __init__(self, width: int = 16, stride: int = 16, in_channels: int = 3, cover_prior: float = 0.02):

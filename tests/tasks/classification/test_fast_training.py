@@ -1,4 +1,4 @@
-"""Issue 10's training pipeline: tensor batches, batched augmentation, bf16 + channels-last, validation hold-out."""
+"""The fast training pipeline: tensor batches, batched augmentation, bf16 + channels-last, validation hold-out."""
 import numpy as np
 import pytest
 import torch
