@@ -26,6 +26,7 @@ import pandas as pd
 
 from evosynth_lib.run.deploy import DEPLOY_CSV, DEPLOY_JSON, deploy_run
 from evosynth_lib.run.deploy_report import goal_lines, measure_files, ratios
+from evosynth_lib.speed.protocol import REPETITIONS, WARMUP
 
 COLUMNS = ["engine", "dtype", "layout", "input", "batch_size", "fps_first", "fps_last", "speedup", "flop_ratio",
            "vs_baseline", "max_abs_diff_last"]
@@ -40,8 +41,8 @@ def main() -> None:
     p.add_argument("path", help="a deploy/ folder of ONNX files, a results folder with deploy.csv, or a run folder")
     p.add_argument("--out", help="with a run folder: where deploy.csv and deploy/ are written")
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--repetitions", type=int, default=30)
-    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--repetitions", type=int, default=REPETITIONS)
+    p.add_argument("--warmup", type=int, default=WARMUP)
     p.add_argument("--half", default="auto", choices=["auto", "all", "none"])
     p.add_argument("--generations", default="all", help="run folder only: all | ends")
     p.add_argument("--eval-limit", type=int, default=None)

@@ -20,9 +20,10 @@ config.yaml).run_id()``; ``benchmarks/deploy.py`` wraps this and prints the rati
 
 Protocol: each generation's checkpoint is loaded, its masks applied (the *masked fp32 network*, the reference
 for ``max_abs_diff``), compacted (``core.compaction.compact`` with the variant's ``align``) and run through each
-variant of :func:`~evosynth_lib.run.engines.plan_variants`; ``warmup`` untimed then ``repetitions`` timed
-passes of one fixed input (already in the engine's dtype and layout), median and inter-quartile range, ``threads``
-intra-op threads (PyTorch, ONNX Runtime, OpenVINO alike). ``flops``: one image through the deployed network.
+variant of :func:`~evosynth_lib.run.engines.plan_variants`; timed by :func:`~evosynth_lib.speed.protocol.time_passes`
+(``warmup`` untimed then ``repetitions`` timed passes of one fixed input, already in the engine's dtype and
+layout: median and inter-quartile range), ``threads`` intra-op threads (PyTorch, ONNX Runtime, OpenVINO alike).
+``flops``: one image through the deployed network.
 ``align="auto"``: per variant, the last generation is timed compacted at each of ``align_candidates`` and the
 fastest is used for every generation. Detection is measured at its training size and at a camera frame
 (:data:`CAMERA_HW`, 480x640 VGA; Penn-Fudan photos are about 300-560 px a side): DetectNet is fully
@@ -31,7 +32,6 @@ convolutional.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 import tempfile
@@ -45,28 +45,19 @@ import torch
 from ..config import EvolutionConfig
 from ..core.compaction import compact, count_flops
 from ..core.masks import apply_masks
+from ..speed.protocol import REPETITIONS, WARMUP, time_passes
 from ..tasks import build_model_for, make_task
 from ..tasks.detection.boxes import standardise
+from ..tasks.hardware import torch_threads
 from . import store
 from .deploy_eval import evaluate_through, metric_columns
-from .engines import Variant, device_features, plan_variants, prepare, time_call
+from .engines import Variant, device_features, plan_variants, prepare
 from .export import export_onnx, store_weights_fp16
 from .provenance import git_state
 
 CAMERA_HW = (480, 640)
 DEPLOY_CSV, DEPLOY_JSON, FILES_DIR = "deploy.csv", "deploy.json", "deploy"
 FP16_FILE_BYTES = 8_000_000  # a file larger than this stores its weights as float16
-
-
-@contextlib.contextmanager
-def torch_threads(n: int | None):
-    old = torch.get_num_threads()
-    if n:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
 
 
 def example(shape: tuple[int, ...], batch: int, detection: bool) -> torch.Tensor:
@@ -126,12 +117,13 @@ def choose_alignment(nets: Networks, v: Variant, g: int, shape, candidates, thre
     x = example(shape, 1, nets.detection)
     for a in candidates:
         net, path = nets.compact(g, a)
-        trials[a] = time_call(prepare(v, net, path, (1, *shape), threads).timed(x), warmup, repetitions)["ms"]
+        trials[a] = time_passes(prepare(v, net, path, (1, *shape), threads).timed(x), warmup,
+                                repetitions)["ms_median"]
     return min(trials, key=trials.get), trials
 
 
 def deploy_run(run_dir, out_dir=None, generations="all", engines=None, half: str = "auto", batch_sizes=(1,),
-               input_sizes=None, threads: int = 1, warmup: int = 5, repetitions: int = 30, align="auto",
+               input_sizes=None, threads: int = 1, warmup: int = WARMUP, repetitions: int = REPETITIONS, align="auto",
                align_candidates=(1, 8, 16), evaluate: str = "all", eval_limit: int | None = None,
                eval_batch_size: int = 50, eval_threads: int | None = None, files: bool = True,
                progress: bool = True) -> pd.DataFrame:
@@ -158,7 +150,7 @@ def deploy_run(run_dir, out_dir=None, generations="all", engines=None, half: str
         for v in variants:
             if align == "auto":
                 best, trials = choose_alignment(nets, v, gens[-1], shapes[0], align_candidates, threads, warmup,
-                                                max(5, repetitions // 2))
+                                                max(5, repetitions // 2))  # choosing: half the passes
             else:
                 best, trials = int(align), {}
             alignment[v.key] = {"chosen": best, "ms": trials}
@@ -169,7 +161,7 @@ def deploy_run(run_dir, out_dir=None, generations="all", engines=None, half: str
                 net, path = nets.compact(g, a)
                 scores = {m: float("nan") for m in metrics} | {"eval_examples": 0}
                 if g in evaluated:
-                    with torch_threads(eval_threads or torch.get_num_threads()):
+                    with torch_threads(eval_threads):  # None: the measurement's threads
                         r = prepare(v, net, path, (eval_batch_size, *shapes[0]), eval_threads or threads)
                         scores.update(evaluate_through(task, r, eval_batch_size, eval_limit))
                 for shape in shapes:
@@ -179,12 +171,12 @@ def deploy_run(run_dir, out_dir=None, generations="all", engines=None, half: str
                         with torch.inference_mode():
                             ref = masked(x)
                         r = prepare(v, net, path, (b, *shape), threads)
-                        t = time_call(r.timed(x), warmup, repetitions)
+                        t = time_passes(r.timed(x), warmup, repetitions)
                         rows.append({"generation": g, "engine": v.engine, "dtype": v.dtype, "layout": v.layout,
                                      "batch_size": b, "input": f"{shape[1]}x{shape[2]}", "threads": threads,
-                                     "fps": b / (t["ms"] / 1e3), "ms_iqr": t["ms_iqr"], "flops": flops,
+                                     "fps": b / (t["ms_median"] / 1e3), "ms_iqr": t["ms_iqr"], "flops": flops,
                                      "max_abs_diff": float((r(x) - ref).abs().max()),
-                                     **{m: scores[m] for m in metrics}, "ms": t["ms"], "align": a,
+                                     **{m: scores[m] for m in metrics}, "ms": t["ms_median"], "align": a,
                                      "channels": channels(net), "precision_used": r.precision,
                                      "eval_examples": scores["eval_examples"],
                                      "eval_input": f"{shapes[0][1]}x{shapes[0][2]}"})
@@ -260,8 +252,8 @@ def main(argv=None) -> None:
     p.add_argument("--batch-sizes", nargs="*", type=int, default=[1])
     p.add_argument("--input-sizes", nargs="*", default=None, help="HxW, e.g. 160x160 480x640")
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--warmup", type=int, default=5)
-    p.add_argument("--repetitions", type=int, default=30)
+    p.add_argument("--warmup", type=int, default=WARMUP)
+    p.add_argument("--repetitions", type=int, default=REPETITIONS)
     p.add_argument("--align", default="auto", help="auto | a fixed multiple (1 = no alignment)")
     p.add_argument("--evaluate", default="all", choices=["all", "ends", "none"])
     p.add_argument("--eval-limit", type=int, default=None)

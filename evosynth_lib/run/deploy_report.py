@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from ..core.metrics import TASK_METRICS
-from .engines import device_features, plan_variants, prepare, time_call
+from ..speed.protocol import REPETITIONS, WARMUP, time_passes
+from .engines import device_features, plan_variants, prepare
 
 VARIANT = ["engine", "dtype", "layout"]
 BASELINE = {"engine": "pytorch", "dtype": "float32", "layout": "nchw"}
@@ -100,7 +101,7 @@ def time_split(r: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def measure_files(folder: str | Path, threads: int = 1, warmup: int = 5, repetitions: int = 30,
+def measure_files(folder: str | Path, threads: int = 1, warmup: int = WARMUP, repetitions: int = REPETITIONS,
                   half: str = "auto", engines=("onnxruntime", "openvino")) -> pd.DataFrame:
     """Re-measure the published ``genNN.onnx`` files of ``folder`` (with its ``manifest.json``) in every ONNX
     engine here, at the training input and (detection) the camera frame, batch 1. ``max_abs_diff``: against the
@@ -121,11 +122,11 @@ def measure_files(folder: str | Path, threads: int = 1, warmup: int = 5, repetit
             for shape in shapes:
                 xi = x if tuple(x.shape) == shape else torch.zeros(shape).normal_(generator=torch.Generator().manual_seed(0))
                 r = prepare(v, None, folder / entry["onnx"], shape, threads)
-                t = time_call(r.timed(xi), warmup, repetitions)
+                t = time_passes(r.timed(xi), warmup, repetitions)
                 diff = float((r(x) - ref).abs().max()) if xi is x else np.nan
                 rows.append({"generation": entry["generation"], **{k: getattr(v, k) for k in VARIANT},
                              "batch_size": 1, "input": f"{shape[2]}x{shape[3]}", "threads": threads,
-                             "fps": 1e3 / t["ms"], "ms_iqr": t["ms_iqr"],
+                             "fps": 1e3 / t["ms_median"], "ms_iqr": t["ms_iqr"],
                              "flops": entry["flops"] * (shape[2] * shape[3]) / (shapes[0][2] * shapes[0][3]),
-                             "max_abs_diff": diff, "ms": t["ms"], "precision_used": r.precision})
+                             "max_abs_diff": diff, "ms": t["ms_median"], "precision_used": r.precision})
     return pd.DataFrame(rows)

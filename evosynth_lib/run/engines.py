@@ -16,14 +16,12 @@ Half precision is measured only where the device runs it fast (:func:`plan_varia
 
 :func:`prepare` gives a :class:`Runner`: ``runner(x)`` maps a float32 NCHW batch to float32 outputs (for
 checks and evaluation); ``runner.timed(x)`` a zero-argument call that runs only the engine on an input
-already in the engine's format (what :func:`time_call` times). The ONNX files come from ``run/export.py``.
+already in the engine's format (what ``speed.protocol.time_passes`` times). The ONNX files come from ``run/export.py``.
 """
 from __future__ import annotations
 
 import copy
 import importlib.util
-import statistics
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -229,18 +227,3 @@ def prepare(v: Variant, model: nn.Module | None, onnx_path: Path | None, shape: 
         return _openvino(onnx_path, v, threads, shape)
     raise ValueError(f"unknown engine {v.engine!r}")
 
-
-def time_call(fn: Callable[[], Any], warmup: int = 5, repetitions: int = 30) -> dict[str, float]:
-    """``warmup`` untimed calls, then ``repetitions`` each timed alone (``time.perf_counter``): the median and
-    inter-quartile range in milliseconds (the protocol of ``run.speed.measure_fps``)."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repetitions):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    if len(times) == 1:
-        return {"ms": times[0], "ms_iqr": 0.0}
-    q1, q2, q3 = statistics.quantiles(times, n=4, method="inclusive")
-    return {"ms": q2, "ms_iqr": q3 - q1}

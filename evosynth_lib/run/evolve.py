@@ -10,7 +10,6 @@ a resume runs at the recorded thread count or refuses. Relaunching a finished ru
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from pathlib import Path
@@ -26,24 +25,14 @@ from ..core.metrics import architecture_metrics
 from ..core.precision import HalfPrecisionInference, restrict_to_fp16, supports_half
 from ..core.seeding import rng_state, seed_everything
 from ..core.synthesis import synthesize_offspring
+from ..speed.model import generation_speed
 from ..tasks import make_task
+from ..tasks.hardware import torch_threads
 from ..tasks.training import resolve_device, training_arithmetic
 from . import store
 from .ancestor import adopt_ancestor, find_ancestor
 from .lock import run_lock
 from .provenance import commit_label, environment_info
-from .speed import generation_speed
-
-
-@contextlib.contextmanager
-def torch_threads(n: int):
-    """Run the block with ``n`` torch CPU threads, then restore the previous setting."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
 
 
 def settings_for(config: EvolutionConfig, device: torch.device) -> dict[str, Any]:

@@ -39,7 +39,7 @@ class Task(Protocol):
         """A batch shaped like what the model reads, on ``device`` (for FLOPs, compaction checks, speed)."""
 
     def speed_settings(self) -> dict[str, int] | None:
-        """Keyword arguments of ``run.speed.generation_speed`` to time every generation as it finishes
+        """Keyword arguments of ``speed.model.generation_speed`` to time every generation as it finishes
         (``threads``, ``repetitions``, ``half_repetitions``), or ``None`` to leave speed to a re-measurement."""
 
 

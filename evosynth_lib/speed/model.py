@@ -2,20 +2,22 @@
 half-precision arithmetic does on a device.
 
 Protocol of :func:`measure_fps`: the model is copied and put in ``eval`` mode in the requested dtype on
-the requested device; ``warmup`` untimed forward passes are run, then ``repetitions`` timed ones, each
-timed alone with ``time.perf_counter`` (CUDA is synchronised before and after each pass) under
-``torch.inference_mode``. The reported latency is the **median** per-batch time, its spread the
-inter-quartile range, and ``fps = batch_size / median``. Nothing is cached between passes.
+the requested device; its forward pass on a fixed batch is timed by :func:`~.protocol.time_passes` (``warmup``
+untimed passes, ``repetitions`` timed alone; CUDA is synchronised at the end of each pass) under
+``torch.inference_mode`` with ``threads`` torch threads (:func:`~evosynth_lib.tasks.hardware.torch_threads`).
+The reported latency is the **median** per-batch time, its spread the inter-quartile range, and
+``fps = batch_size / median``.
 """
 from __future__ import annotations
 
 import copy
-import statistics
-import time
 
 import torch
 from torch import nn
 import torch.nn.functional as F
+
+from ..tasks.hardware import torch_threads
+from .protocol import REPETITIONS, WARMUP, time_passes
 
 
 def _sync(device: torch.device) -> None:
@@ -30,20 +32,13 @@ def _batch(example_input: torch.Tensor, batch_size: int) -> torch.Tensor:
     return example_input[:1].expand(batch_size, *example_input.shape[1:]).contiguous()
 
 
-def _quartiles(xs: list[float]) -> tuple[float, float, float]:
-    if len(xs) == 1:
-        return xs[0], xs[0], xs[0]
-    q1, q2, q3 = statistics.quantiles(xs, n=4, method="inclusive")
-    return q1, q2, q3
-
-
-def measure_fps(model: nn.Module, example_input: torch.Tensor, batch_size: int = 1, warmup: int = 5,
-                repetitions: int = 30, threads: int | None = None, dtype: torch.dtype = torch.float32,
+def measure_fps(model: nn.Module, example_input: torch.Tensor, batch_size: int = 1, warmup: int = WARMUP,
+                repetitions: int = REPETITIONS, threads: int | None = None, dtype: torch.dtype = torch.float32,
                 device: str | torch.device = "cpu") -> dict:
     """Median inference latency and throughput of ``model`` on batches shaped like ``example_input``.
 
-    ``threads``: CPU intra-op threads for the measurement (``torch.set_num_threads``; restored after);
-    ``None`` keeps the current setting (reported). The caller's model is not modified.
+    ``threads``: CPU intra-op threads for the measurement (restored after); ``None`` keeps the current setting
+    (reported). The caller's model is not modified.
 
     Returns ``{"fps_median", "ms_median", "ms_iqr", "ms_q1", "ms_q3", "ms_all", "batch_size", "threads",
     "warmup", "repetitions", "dtype", "device"}`` (``ms_all``: every timed pass, in order).
@@ -51,37 +46,25 @@ def measure_fps(model: nn.Module, example_input: torch.Tensor, batch_size: int =
     if batch_size < 1 or repetitions < 1 or warmup < 0:
         raise ValueError(f"need batch_size >= 1, repetitions >= 1, warmup >= 0; got {batch_size}, "
                          f"{repetitions}, {warmup}")
-    if threads is not None and threads < 1:
-        raise ValueError(f"threads must be None or >= 1, got {threads}")
     device = torch.device(device)
-    old_threads = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads) as used_threads:
         net = copy.deepcopy(model).to(device=device, dtype=dtype).eval()
         x = _batch(example_input, batch_size).to(device=device, dtype=dtype)
-        times = []
-        with torch.inference_mode():
-            for _ in range(warmup):
-                net(x)
+
+        def forward():
+            net(x)
             _sync(device)
-            for _ in range(repetitions):
-                _sync(device)
-                t0 = time.perf_counter()
-                net(x)
-                _sync(device)
-                times.append((time.perf_counter() - t0) * 1e3)
-        used_threads = torch.get_num_threads()
-    finally:
-        torch.set_num_threads(old_threads)
-    q1, med, q3 = _quartiles(times)
+
+        _sync(device)
+        with torch.inference_mode():
+            t = time_passes(forward, warmup, repetitions)
     return {
-        "fps_median": batch_size / (med / 1e3),
-        "ms_median": med,
-        "ms_iqr": q3 - q1,
-        "ms_q1": q1,
-        "ms_q3": q3,
-        "ms_all": times,
+        "fps_median": batch_size / (t["ms_median"] / 1e3),
+        "ms_median": t["ms_median"],
+        "ms_iqr": t["ms_iqr"],
+        "ms_q1": t["ms_q1"],
+        "ms_q3": t["ms_q3"],
+        "ms_all": t["ms_all"],
         "batch_size": batch_size,
         "threads": used_threads,
         "warmup": warmup,
@@ -106,16 +89,11 @@ def half_precision_support(device: str | torch.device = "cpu", shape=(1, 32, 64,
     w32 = (torch.randn(channels_out, shape[1], 3, 3, generator=g) * 0.1).to(device)
 
     def timed(x, w):
-        for _ in range(3):
-            F.conv2d(x, w, padding=1)
-        ts = []
-        for _ in range(repetitions):
-            _sync(device)
-            t0 = time.perf_counter()
+        def conv():
             F.conv2d(x, w, padding=1)
             _sync(device)
-            ts.append((time.perf_counter() - t0) * 1e3)
-        return statistics.median(ts)
+
+        return time_passes(conv, 3, repetitions)["ms_median"]  # 3 warm-ups: the probe's own policy
 
     with torch.inference_mode():
         ref = F.conv2d(x32, w32, padding=1)
@@ -139,20 +117,21 @@ def half_precision_support(device: str | torch.device = "cpu", shape=(1, 32, 64,
 
 
 def generation_speed(model: nn.Module, compact_model: nn.Module, example_input: torch.Tensor,
-                     device: str | torch.device = "cpu", threads: int | None = 1, repetitions: int = 30,
+                     device: str | torch.device = "cpu", threads: int | None = 1, repetitions: int = REPETITIONS,
                      half_repetitions: int = 5) -> dict:
     """Per-generation inference speed at batch 1 (medians), for the evolution's metrics row.
 
     ``fps_masked_b1``: the masked network as trained (dense tensors with zeros, fp32); ``fps_compact_b1``:
     the compacted, physically smaller network (``core.compaction.compact``), fp32; ``fps_compact_fp16_b1``
     and ``fps_compact_bf16_b1``: the compacted network in float16 / bfloat16, or NaN where the device cannot
-    run them. (The same column names as :func:`evosynth_lib.run.measure.measure_run_speed`.) Protocol: :func:`measure_fps` (5 warm-up passes, ``repetitions`` timed; 1 and
+    run them. (The same column names as :func:`evosynth_lib.run.measure.measure_run_speed`.) Protocol:
+    :func:`measure_fps` (:data:`~.protocol.WARMUP` warm-up passes, ``repetitions`` timed; 1 and
     ``half_repetitions`` for the half-precision variants, which are slow on CPUs).
     """
     row = {"fps_threads": threads if threads is not None else torch.get_num_threads(), "fps_batch_size": 1}
     for key, net, dtype, warm, reps in (
-        ("fps_masked_b1", model, torch.float32, 5, repetitions),
-        ("fps_compact_b1", compact_model, torch.float32, 5, repetitions),
+        ("fps_masked_b1", model, torch.float32, WARMUP, repetitions),
+        ("fps_compact_b1", compact_model, torch.float32, WARMUP, repetitions),
         ("fps_compact_fp16_b1", compact_model, torch.float16, 1, half_repetitions),
         ("fps_compact_bf16_b1", compact_model, torch.bfloat16, 1, half_repetitions),
     ):

@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from evosynth_lib.run.speed import half_precision_support, measure_fps
+from evosynth_lib.speed.model import half_precision_support, measure_fps
 
 torch.set_num_threads(1)
 
@@ -51,3 +51,30 @@ def test_half_precision_support_reports_measurements():
             assert e["max_abs_diff_vs_fp32"] < 0.5  # the low-precision result is close to fp32
         else:
             assert e["error"]
+
+
+def test_measure_fps_reports_the_protocol_s_statistics(monkeypatch):
+    """measure_fps times by ``protocol.time_passes``: its median makes the fps."""
+    import evosynth_lib.speed.model as model_speed
+
+    calls = []
+
+    def fake(call, warmup, repetitions):
+        calls.append((warmup, repetitions))
+        call()
+        return {"ms_median": 4.0, "ms_q1": 3.0, "ms_q3": 6.0, "ms_iqr": 3.0, "ms_all": [3.0, 4.0, 6.0]}
+
+    monkeypatch.setattr(model_speed, "time_passes", fake)
+    r = measure_fps(_tiny(), torch.randn(1, 3, 8, 8), batch_size=2, warmup=1, repetitions=3)
+    assert calls == [(1, 3)] and r["fps_median"] == pytest.approx(2 / 0.004) and r["ms_iqr"] == 3.0
+
+
+def test_measure_fps_restores_the_threads_when_the_model_fails():
+    class Broken(nn.Module):
+        def forward(self, x):
+            raise RuntimeError("cannot run")
+
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError):
+        measure_fps(Broken(), torch.randn(1, 3, 8, 8), threads=before + 1)
+    assert torch.get_num_threads() == before
