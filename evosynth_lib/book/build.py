@@ -41,7 +41,7 @@ import yaml
 from ..run.provenance import environment_info, git_state
 from .names import display_name
 from .paths import RUN_LOG, executed_dir, notebooks_dir, profiles_dir, repo_root
-from .results import train_missing
+from .missing import train_missing
 from .status import write_status
 
 # the reading pages, in the order they run (after the evolve-* pages); they are fixed entries of book/_toc.yml

@@ -11,7 +11,7 @@ Layout (committed, read by the book without retraining)::
 ``<name>`` is the dataset for the main runs (``mnist``, ``stl10``, ``cifar10``; ``<name>-seed<k>`` for the
 other seeds of a profile's ``seeds`` list), ``parse27k`` for the paper-2 reproduction (run on its stand-in) and
 ``normalisation/<reading>`` for the normaliser study. Training happens only through :func:`ensure_results` (one
-run, in the page) and :func:`train_missing` (the book's missing runs at once, before the pages, on Ray).
+run, in the page) and :func:`.missing.train_missing` (the book's missing runs at once, before the pages, on Ray).
 """
 from __future__ import annotations
 
@@ -24,13 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import torch
 import yaml
 
 from ..config import ConfigError, EvolutionConfig
 from ..run import store
 from ..run.evolve import evolve
-from ..run.sweep import outcome_table, sweep
 from ..run.measure import measure_run_speed
 from ..run.provenance import environment_info, git_state
 from .names import display_name
@@ -226,6 +224,18 @@ def ensure_results(config: EvolutionConfig, profile: str, name: str | None = Non
     return local_result(run_dir, name, config, changed)
 
 
+def local_note(found: list) -> str | None:
+    """The banner of a page whose runs are local (computed here with other parameters), or ``None``."""
+    local = [r for r in found if isinstance(r, Published) and r.local]
+    if not local:
+        return None
+    changed = local[0].provenance.get("differs_from_profile") or {}
+    return (":::{admonition} Local run, not published\n:class: warning\n"
+            f"Computed in the run store (`{local[0].provenance.get('run_dir')}`) with parameters that differ from the "
+            f"profile's ({_fields(changed)}). The book's tables and figures show the published results; "
+            f"these runs are not mixed into them.\n:::\n")
+
+
 def _fields(changed: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in changed.items())
 
@@ -257,40 +267,3 @@ def forget(config: EvolutionConfig, runs_dir: str | os.PathLike = RUNS) -> None:
     if p.exists():
         print(f"retrain: deleting the run folder {relative(p)} ({len(list(p.glob(store.CHECKPOINT_GLOB)))} checkpoints)")
         store.delete_run(p)
-
-
-def train_missing(profile: str, pages: list[str], runs_dir: str | os.PathLike = RUNS,
-                  results_dir: str | os.PathLike = RESULTS, retrain: bool = False, jobs: int | None = None) -> list:
-    """Train at once, on Ray (``run/sweep.py``), the evolutions of ``pages`` that have no current published results.
-
-    Their runs go to ``runs_dir``, where the pages' :func:`ensure_results` then finds them finished and publishes
-    them without training. ``jobs`` runs at a time (default: one per core, or one per GPU if there are GPUs; each
-    with cores // jobs threads); ``retrain`` first deletes the published results and run folders. Nothing
-    missing: Ray is not imported.
-    Returns the sweep's outcomes (a failed run is left to its page, which reports it or records it as not run).
-    """
-    evolutions = profile_evolutions(profile, pages)
-    if retrain:
-        for ev in evolutions:
-            forget(ev.config, runs_dir)
-    missing = [ev for ev in evolutions if not is_current(load_published(profile, ev.name, results_dir), ev.config)]
-    if not missing:
-        return []
-    cores, gpus = os.cpu_count() or 1, torch.cuda.device_count()  # with GPUs: one run per GPU by default
-    jobs = max(1, min(jobs or gpus or cores, cores, len(missing)))
-    print(f"training {len(missing)} evolution(s), {jobs} at a time: {', '.join(ev.name for ev in missing)}")
-    outcomes = sweep(missing, resolve(runs_dir), cpus_per_run=max(1, cores // jobs), gpus_per_run=gpus / jobs)
-    print(outcome_table(outcomes))
-    return outcomes
-
-
-def local_note(found: list) -> str | None:
-    """The banner of a page whose runs are local (computed here with other parameters), or ``None``."""
-    local = [r for r in found if isinstance(r, Published) and r.local]
-    if not local:
-        return None
-    changed = local[0].provenance.get("differs_from_profile") or {}
-    return (":::{admonition} Local run, not published\n:class: warning\n"
-            f"Computed in the run store (`{local[0].provenance.get('run_dir')}`) with parameters that differ from the "
-            f"profile's ({_fields(changed)}). The book's tables and figures show the published results; "
-            f"these runs are not mixed into them.\n:::\n")

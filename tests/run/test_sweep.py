@@ -146,7 +146,7 @@ def test_finished_runs_and_published_results_never_import_ray(tmp_path, monkeypa
     [ev] = results.profile_evolutions("t")
     results.publish_run(evolve(ev.config, tmp_path / "runs", progress=False), tmp_path / "results" / "t" / ev.name)
     code = ("import sys\n"
-            "from evosynth_lib.book.results import profile_evolutions, train_missing\n"
+            "from evosynth_lib.book.missing import profile_evolutions, train_missing\n"
             "from evosynth_lib.run.sweep import sweep\n"
             "assert train_missing('t', ['evolve-synthetic']) == []\n"
             "[out] = sweep(profile_evolutions('t'), 'runs')\n"
@@ -178,16 +178,19 @@ def test_command_line_table_and_exit_status(local_ray, tmp_path, capsys):
 
 def test_the_book_trains_missing_results_through_the_sweep(local_ray, tmp_path, monkeypatch):
     """book.results.train_missing: the profile's unpublished evolutions at once; the pages then only publish."""
-    from evosynth_lib.book import results
+    from evosynth_lib.book import missing, results
     from evosynth_lib.run import evolve as evolve_module
 
     make_profile(tmp_path)
     monkeypatch.setenv("EVOSYNTH_ROOT", str(tmp_path))
     evolutions = results.profile_evolutions("t")
     assert [ev.name for ev in evolutions] == ["synthetic", "synthetic-seed1"]
-    outcomes = results.train_missing("t", ["evolve-synthetic"], runs_dir="runs", results_dir="results", jobs=2)
+    outcomes = missing.train_missing("t", ["evolve-synthetic"], runs_dir="runs", results_dir="results", jobs=2)
     assert [o.status for o in outcomes] == ["finished", "finished"]
     monkeypatch.setattr(evolve_module, "make_task", lambda *a: pytest.fail("the page trained again"))
-    for ev in evolutions:  # what the evolve page does: publish the finished run
-        assert isinstance(results.ensure_results(ev.config, "t", ev.name, "runs", "results"), results.Published)
-    assert results.train_missing("t", ["evolve-synthetic"], runs_dir="runs", results_dir="results") == []
+    for ev in evolutions:  # the pages show the finished runs as local runs, or publish them when asked to
+        assert results.ensure_results(ev.config, "t", ev.name, "runs", "results").local
+    assert missing.train_missing("t", ["evolve-synthetic"], runs_dir="runs", results_dir="results") == []
+    for ev in evolutions:
+        assert not results.ensure_results(ev.config, "t", ev.name, "runs", "results", publish=True).local
+    assert missing.train_missing("t", ["evolve-synthetic"], runs_dir="runs", results_dir="results") == []
