@@ -1,4 +1,4 @@
-"""Benchmark: deployment speed-ups, first vs last generation, per engine and precision (goals of issue 9).
+"""Benchmark: deployment speed-ups, first vs last generation, per engine and precision, beside the papers'.
 
     python benchmarks/deploy.py results/quick/parse27k/deploy     # the published ONNX files: re-measured here
     python benchmarks/deploy.py results/quick/parse27k            # a published deploy.csv: its ratios
@@ -9,7 +9,7 @@ OpenVINO on this machine (no checkpoints, no training, no data needed) and check
 the masked float32 network. A run folder (``manifest.json`` of the run store and ``config.yaml``) is measured by
 ``evosynth_lib.run.deploy.deploy_run`` (every engine, every generation, test-set metrics; extra options:
 ``python -m evosynth_lib.run.deploy --help``). Prints, per engine x precision x layout x input: fps of the first
-and last generation, the speed-up, the FLOP ratio (the limit of a dense speed-up), and the goals.
+and last generation, the speed-up, the FLOP ratio (the limit of a dense speed-up), and the papers' speed-ups.
 """
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ from pathlib import Path
 import pandas as pd
 
 from evosynth_lib.run.deploy import DEPLOY_CSV, DEPLOY_JSON, deploy_run
-from evosynth_lib.run.deploy_report import goal_lines, measure_files, ratios
+from evosynth_lib.book import paper
+from evosynth_lib.run.deploy_report import measure_files, paper_lines, ratios
 from evosynth_lib.speed.protocol import REPETITIONS, WARMUP
 
 COLUMNS = ["engine", "dtype", "layout", "input", "batch_size", "fps_first", "fps_last", "speedup", "flop_ratio",
@@ -69,7 +70,18 @@ def main() -> None:
     r = ratios(df)
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.float_format", "{:.3g}".format):
         print(r[[c for c in COLUMNS + [c for c in r if c.endswith("_change")] if c in r]].to_string(index=False))
-    print("\n".join(goal_lines(r, kind)))
+    print("\n".join(paper_lines(r, *paper_speedup(kind))))
+
+
+def paper_speedup(kind: str) -> tuple[float | None, dict[str, float]]:
+    """The papers' speed-up of the last generation over the first: paper 2's fps (detector; with its precision and
+    recall changes), Tables 2-3's cluster efficiency E, the "potential" speed-up (MNIST, CIFAR-10)."""
+    if kind == "detection":
+        p = paper.PARSE27K
+        return p["fps_last"] / p["fps_first"], {"precision": p["precision_change"], "recall": p["recall_change"]}
+    if kind in paper.TABLE2_3:
+        return paper.TABLE2_3[kind][max(paper.TABLE2_3[kind])]["E"], {}
+    return None, {}
 
 
 if __name__ == "__main__":

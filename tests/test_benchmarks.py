@@ -1,7 +1,7 @@
 """The benchmarks run as a reader starts them (``python benchmarks/<script>.py``), with the smallest settings.
 
 Their timings are measurements and are not checked here; what is checked is that each script runs to the end,
-prints what its docstring promises (ratios, goals), that ratios are defined against the right baseline, and that
+prints what its docstring promises (ratios, the papers' speed-ups), that ratios are defined against the right baseline, and that
 a script imports the library of the tree it sits in (not one installed from another checkout).
 """
 from __future__ import annotations

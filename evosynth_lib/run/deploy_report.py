@@ -1,4 +1,4 @@
-"""What a deploy measurement says: speed-up ratios beside the FLOP ratio, the issue's goals; and the
+"""What a deploy measurement says: speed-up ratios beside the FLOP ratio and beside the papers' speed-ups; and the
 re-measurement of published ONNX files on any machine (``benchmarks/deploy.py``).
 
 :func:`ratios` turns deploy rows (``run/deploy.py``'s ``deploy.csv``, or :func:`measure_files`'s) into one row
@@ -20,11 +20,6 @@ from .engines import device_features, plan_variants, prepare
 
 VARIANT = ["engine", "dtype", "layout"]
 BASELINE = {"engine": "pytorch", "dtype": "float32", "layout": "nchw"}
-# the issue's goals: (label, dataset kinds, column, threshold)
-GOALS = {"detection": [("last/first gen, same engine, precision and frame", "speedup", 5.3),
-                       ("last gen best deployed / first gen fp32 eager NCHW", "vs_baseline", 10.0)],
-         "mnist": [("last/first gen at batch 1", "speedup", 9.7)],
-         "cifar10": [("last/first gen at batch 1", "speedup", 2.8)]}
 
 
 def ratios(df: pd.DataFrame) -> pd.DataFrame:
@@ -54,26 +49,22 @@ def ratios(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def goal_lines(r: pd.DataFrame, kind: str) -> list[str]:
-    """One line per goal of the issue that applies to ``kind`` (``detection``, ``mnist``, ``cifar10``)."""
+def paper_lines(r: pd.DataFrame, paper_speedup: float | None, paper_changes: dict[str, float] | None = None) -> list[str]:
+    """The largest measured last/first speed-up at batch 1 beside the paper's (``paper_speedup``; the detector also
+    beside the paper's changes of its metrics), then whether each speed-up lies within 2x of its FLOP ratio and,
+    where not, where the time goes."""
     lines = []
     batch1 = r[r["batch_size"] == 1] if len(r) else r
-    for label, col, need in GOALS.get(kind, []):
-        if batch1.empty or batch1[col].isna().all():
-            lines.append(f"n/a: {label} (not measured here{': no PyTorch eager baseline' if col == 'vs_baseline' else ''})")
-            continue
-        best = batch1.loc[batch1[col].idxmax()]
-        ok = best[col] >= need
-        pr = ""
-        if kind == "detection" and {"precision_change", "recall_change"} <= set(best.index):
-            dp, dr = best["precision_change"], best["recall_change"]
-            close = abs(dp) <= 0.02 and abs(dr) <= 0.02  # False when undefined (NaN: no detections)
-            pr = f"; P/R change {dp:+.3f}/{dr:+.3f} " + ("(within 0.02)" if close else "(NOT within 0.02)")
-            ok = ok and close
-        elif kind == "detection" and col == "speedup":
-            pr = "; P/R not measured here"
-        lines.append(f"{'met' if ok else 'NOT met'}: {label} >= {need}x: {best[col]:.2f}x "
-                     f"({best['engine']} {best['dtype']} {best['layout']}, {best['input']}){pr}")
+    if paper_speedup is not None:
+        if batch1.empty or batch1["speedup"].isna().all():
+            lines.append(f"last/first generation at batch 1: not measured here (paper: {paper_speedup:.2f}x)")
+        else:
+            best = batch1.loc[batch1["speedup"].idxmax()]
+            changes = "".join(f"; {m} change {best[f'{m}_change']:+.3f} (paper {v:+.3f})"
+                              for m, v in (paper_changes or {}).items() if f"{m}_change" in best.index)
+            lines.append(f"last/first generation at batch 1, same engine, precision and input: largest {best['speedup']:.2f}x "
+                         f"({best['engine']} {best['dtype']} {best['layout']}, {best['input']}); paper: "
+                         f"{paper_speedup:.2f}x{changes}")
     if len(batch1):
         off = batch1[(batch1["speedup_over_flop_ratio"] < 0.5) | (batch1["speedup_over_flop_ratio"] > 2)]
         lines.append(f"speed-up within 2x of the FLOP ratio: {len(batch1) - len(off)} of {len(batch1)} variants"

@@ -12,7 +12,7 @@ from evosynth_lib.core.masks import full_masks
 from evosynth_lib.core.synthesis import synthesize_offspring
 from evosynth_lib.run import store
 from evosynth_lib.run.deploy import DEPLOY_CSV, DEPLOY_JSON, FILES_DIR, deploy_run
-from evosynth_lib.run.deploy_report import goal_lines, measure_files, ratios, time_split
+from evosynth_lib.run.deploy_report import measure_files, paper_lines, ratios, time_split
 from evosynth_lib.run.engines import Variant, device_features, half_decisions, plan_variants, prepare
 from evosynth_lib.run.evolve import evolve
 from evosynth_lib.run.export import export_onnx, store_weights_fp16
@@ -129,7 +129,8 @@ def _check_deploy(run, out, config, metrics, n_inputs):
     assert (again[again.dtype == "float32"].max_abs_diff.dropna() <= 1e-4).all()
     r = ratios(df)
     assert len(r) == n_variants * n_inputs and (r.speedup > 0).all() and (r.flop_ratio >= 1).all()
-    assert goal_lines(r, "detection" if config.task == "detection" else config.dataset)
+    lines = paper_lines(r, 5.0, {"precision": 0.02} if config.task == "detection" else None)
+    assert "paper: 5.00x" in lines[0] and "within 2x of the FLOP ratio" in lines[1]
     return df
 
 
@@ -167,5 +168,6 @@ def test_time_split_separates_time_that_scales_with_flops_from_fixed_cost():
     assert np.isclose(r.speedup.iloc[0], 2.5) and np.isclose(r.flop_ratio.iloc[0], 10)
     assert np.isclose(t.us_last, 40) and np.isclose(t.us_flops, 10) and np.isclose(t.us_fixed, 30)
     assert np.isclose(t.fixed_share, 0.75)
-    lines = goal_lines(r, "mnist")
+    lines = paper_lines(r, 9.71)
+    assert "largest 2.50x (pytorch float32 nchw, 28x28); paper: 9.71x" in lines[0]
     assert "0 of 1 variants" in lines[-2] and "the other 30.0 us (75%)" in lines[-1]
