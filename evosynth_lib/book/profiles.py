@@ -13,8 +13,8 @@ from typing import Any
 
 from ..config import ConfigError, EvolutionConfig
 from ..run.sweep import Evolution
-from ..yaml_io import read_mapping
-from .paths import profiles_dir, relative
+from .pages import check_seeds, evolutions_of, seed_run_name  # noqa: F401  (the one definition)
+from .paths import profiles_dir
 
 
 def page_of(name: str) -> str:
@@ -42,26 +42,14 @@ def differences(config: EvolutionConfig, reference: EvolutionConfig | None) -> d
 
 def profile_evolutions(profile: str, pages: list[str] | None = None) -> list[Evolution]:
     """Every evolution the pages of ``profile`` train, named as they are published: each seed of an ``evolve-*``
-    page (``<name>``, ``<name>-seed<k>``) and each reading of the normaliser study (``normalisation/<reading>``)."""
-    fields = {f.name for f in dataclasses.fields(EvolutionConfig)}
+    page (``<name>``, ``<name>-seed<k>``) and each reading of the normaliser study (``normalisation/<reading>``);
+    read by :func:`~evosynth_lib.book.pages.evolutions_of`, as the command line reads a file."""
     out = []
     for path in sorted((profiles_dir() / profile).glob("*.yaml")):
-        page, source = path.stem, str(relative(path))
+        page = path.stem
         if (pages is not None and page not in pages) or not (page.startswith("evolve") or page == "normalisation"):
             continue
-        d = read_mapping(path)
-        try:
-            if page.startswith("evolve"):
-                name, seeds = d.get("name") or d.get("dataset", "synthetic"), d.get("seeds", [0])
-                check_seeds(seeds)
-                values = {k: v for k, v in d.items() if k in fields}
-                out += [Evolution(seed_run_name(name, seeds, s), EvolutionConfig.from_dict({**values, "seed": s}),
-                                  source) for s in seeds]
-            elif page == "normalisation":
-                out += [Evolution(f"normalisation/{key}", EvolutionConfig.from_dict({**d.get("base", {}), **change}),
-                                  source) for key, change in (d.get("readings") or {}).items()]
-        except (ConfigError, TypeError) as e:
-            raise ConfigError(f"{source}: {e}") from None
+        out += evolutions_of(path)
     return out
 
 
@@ -76,21 +64,7 @@ def config_from_parameters(namespace: dict[str, Any], seed: int | None = None) -
     return EvolutionConfig.from_dict(values).validate()
 
 
-def check_seeds(seeds: Any) -> None:
-    """A ``seeds`` list: non-empty, distinct integers >= 0."""
-    if not isinstance(seeds, list) or not seeds:
-        raise ConfigError(f"invalid seeds={seeds!r}: must be a non-empty list of integers >= 0")
-    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, int) or s < 0]
-    if bad or len(set(seeds)) != len(seeds):
-        raise ConfigError(f"invalid seeds={seeds!r}: must be distinct integers >= 0" + (f" (not {bad})" if bad else ""))
-
-
 def configs_for_seeds(namespace: dict[str, Any], seeds: Any) -> dict[int, EvolutionConfig]:
     """One checked configuration per seed of a page's ``seeds`` (all of them checked before any trains)."""
     check_seeds(seeds)
     return {seed: config_from_parameters(namespace, seed=seed) for seed in seeds}
-
-
-def seed_run_name(name: str, seeds: list[int], seed: int) -> str:
-    """Where the run of ``seed`` is published: ``name`` for the first seed, ``<name>-seed<k>`` for the others."""
-    return name if seed == seeds[0] else f"{name}-seed{seed}"
