@@ -131,5 +131,8 @@ def test_the_quick_profile_names_the_committed_results():
                                                *[(f"configs/select/{p.name}", f"results/quick/select/{p.stem}")
                                                  for p in sorted((ROOT / "configs" / "select").glob("*.yaml"))]])
 def test_configs_that_claim_a_published_run_have_its_run_id(config, published):
+    from evosynth_lib.book.pages import evolutions_of
+
     provenance = json.loads((ROOT / published / "provenance.json").read_text())
-    assert EvolutionConfig.from_yaml(ROOT / config).run_id() == provenance["run_id"]
+    [evolution] = evolutions_of(ROOT / config)
+    assert evolution.config.run_id() == provenance["run_id"]

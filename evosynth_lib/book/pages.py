@@ -5,7 +5,8 @@ read strictly (a repeated key or an unknown field is an error naming it), with t
 
 * ``extends: <page>`` starts from another page of the same folder (``evolve-mnist``; from elsewhere a path
   relative to the file's folder, ``../profiles/quick/evolve-mnist``) and changes only the keys given here.
-  Chains are followed; a cycle is an error naming its pages. ``name`` is not inherited: each file names its runs.
+  Chains are followed; a cycle is an error naming its pages. ``name`` is not inherited: each file names its runs;
+  a ``seed`` given here replaces an inherited ``seeds`` (and ``seeds`` a ``seed``), as in ``overrides``.
 * ``targets_from: <run>``: a baseline's ``targets`` are the synapses of the run it pairs with, the ``synapses``
   column of ``results/<profile>/<run>/generations.csv`` (its first ``generations`` rows, at the page's
   ``generations``: asking for fewer keeps the same run).
@@ -41,7 +42,12 @@ def read_page(path: str | Path) -> dict[str, Any]:
 
 
 def _merged(path: Path, chain: list[Path]) -> dict[str, Any]:
-    d = read_mapping(path)
+    return extended(read_mapping(path), path, chain)
+
+
+def extended(d: dict[str, Any], path: Path, chain: list[Path] = ()) -> dict[str, Any]:
+    """The mapping ``d``, read from (or standing for) the file ``path``, with its ``extends`` chain merged in."""
+    d, chain = dict(d), list(chain)
     here = path.resolve()
     if here in chain:
         loop = " -> ".join(str(relative(p)) for p in chain[chain.index(here):] + [here])
@@ -54,7 +60,7 @@ def _merged(path: Path, chain: list[Path]) -> dict[str, Any]:
     base_path = path.parent / (base_name if base_name.endswith(".yaml") else f"{base_name}.yaml")
     if not base_path.is_file():
         raise ConfigError(f"{relative(path)}: extends {base_name!r}, but there is no {relative(base_path)}")
-    base = _merged(base_path, chain + [here])
+    base = _without_other_seeds(_merged(base_path, chain + [here]), d)
     base.pop("name", None)
     for key, value in d.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):
@@ -88,7 +94,7 @@ def evolutions_of_mapping(d: dict[str, Any], name: str, source: str, profile: st
         values = with_targets(values, profile)
         if overrides:
             kept = {k: v for k, v in values.items() if not ("targets_from" in overrides and k == "targets")}
-            values = with_targets({**kept, **overrides}, profile)
+            values = with_targets({**_without_other_seeds(kept, overrides), **overrides}, profile)
         seeds = values.pop("seeds", None)
         if seeds is None:
             return [Evolution(name, EvolutionConfig.from_dict(values).validate(), source)]
@@ -99,6 +105,13 @@ def evolutions_of_mapping(d: dict[str, Any], name: str, source: str, profile: st
                           source) for s in seeds]
     except (ConfigError, TypeError) as e:
         raise ConfigError(f"{source}: {e}") from None
+
+
+def _without_other_seeds(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``base`` without its ``seeds`` where ``changes`` gives a ``seed`` (and the other way round): one replaces
+    the other."""
+    drop = {"seed": "seeds", "seeds": "seed"}
+    return {k: v for k, v in base.items() if not any(k == drop[c] for c in changes if c in drop)}
 
 
 def _study(d: dict[str, Any], page: str, source: str, profile: str, overrides: dict[str, Any]) -> list[Evolution]:

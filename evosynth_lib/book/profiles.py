@@ -13,8 +13,10 @@ from typing import Any
 
 from ..config import ConfigError, EvolutionConfig
 from ..run.sweep import Evolution
-from .pages import check_seeds, evolutions_of, seed_run_name  # noqa: F401  (the one definition)
-from .paths import profiles_dir
+from ..yaml_io import parse_yaml, read_mapping
+from .pages import FIELDS, check_seeds, evolutions_of, evolutions_of_mapping, extended, seed_run_name  # noqa: F401
+from .parameters import strict_bool, strict_list
+from .paths import profiles_dir, relative
 
 
 def page_of(name: str) -> str:
@@ -53,18 +55,49 @@ def profile_evolutions(profile: str, pages: list[str] | None = None) -> list[Evo
     return out
 
 
-def config_from_parameters(namespace: dict[str, Any], seed: int | None = None) -> EvolutionConfig:
-    """An ``EvolutionConfig`` from a notebook's parameters (its globals): every field found there.
-
-    ``seed`` overrides the namespace's (a page with ``seeds = [0, 1, 2]`` makes one configuration per seed)."""
-    names = [f.name for f in dataclasses.fields(EvolutionConfig)]
-    values = {k: namespace[k] for k in names if k in namespace}
-    if seed is not None:
-        values["seed"] = seed
-    return EvolutionConfig.from_dict(values).validate()
+DEFAULT_PAGE = "evolve-synthetic"  # the evolve notebook's page when it is given neither a page nor a page's keys
+PAGE_KEYS = (*FIELDS, "seeds", "extends", "targets_from")  # what a page says about its evolutions
 
 
-def configs_for_seeds(namespace: dict[str, Any], seeds: Any) -> dict[int, EvolutionConfig]:
-    """One checked configuration per seed of a page's ``seeds`` (all of them checked before any trains)."""
-    check_seeds(seeds)
-    return {seed: config_from_parameters(namespace, seed=seed) for seed in seeds}
+def page_evolutions(namespace: dict[str, Any]) -> list[Evolution]:
+    """The evolutions a notebook's parameters (its globals) describe, every one checked, named as published.
+
+    ``profile`` and ``page`` name the page (``profiles/<profile>/<page>.yaml``, read by the rules of
+    :mod:`~evosynth_lib.book.pages`); page keys given as parameters (papermill ``-f`` of a page injects them all;
+    ``None`` means "from the page") change it; without a ``page``, keys that name a ``dataset`` or a page they
+    ``extends`` are the page, others change :data:`DEFAULT_PAGE`. Then ``overrides`` (a mapping of fields)
+    apply, and ``name`` replaces the page's name."""
+    profile, page = namespace.get("profile") or "smoke", namespace.get("page")
+    given = {k: _read(k, namespace[k]) for k in PAGE_KEYS if namespace.get(k) is not None}
+    overrides = _read("overrides", namespace.get("overrides") or {})
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"invalid overrides={overrides!r}: must be a mapping of fields (-y 'overrides: {{...}}')")
+    overrides = {k: _read(k, v) for k, v in overrides.items()}
+    if page is None and not {"dataset", "extends"} & set(given):  # the keys given are changes, not a page
+        page = DEFAULT_PAGE
+    folder = profiles_dir() / profile
+    if page is not None:
+        path = folder / f"{page}.yaml"
+        if not path.is_file():
+            raise ConfigError(f"invalid page={page!r}: profile {profile!r} has no {relative(path)}")
+        d, source = {**read_mapping(path), **given}, str(relative(path))
+    else:
+        d, source = given, f"the parameters of profile {profile!r}"
+    d = extended(d, folder / f"{page or 'parameters'}.yaml")
+    name = namespace.get("name") or (page.removeprefix("evolve-") if page else d.get("dataset", "mnist"))
+    return evolutions_of_mapping(d, name, source, profile, overrides)
+
+
+def _read(key: str, value: Any) -> Any:
+    """A parameter's value read strictly by the type of the field (papermill's ``-p fp16 false`` is a string)."""
+    default = {f.name: f.default for f in dataclasses.fields(EvolutionConfig)}.get(key)
+    try:
+        if isinstance(default, bool):
+            return strict_bool(key, value)
+        if key == "seeds" or (key in ("targets", "synthetic_shape", "synthetic_size") and isinstance(value, str)):
+            return strict_list(key, value)
+    except TypeError as e:
+        raise ConfigError(str(e)) from None
+    if key in ("overrides", "detection") and isinstance(value, str):
+        return parse_yaml(value, key)
+    return value
