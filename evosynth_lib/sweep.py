@@ -20,10 +20,10 @@ import sys
 from pathlib import Path
 
 from .book.paths import RUNS, resolve
-from .book.results import profile_evolutions
 from .book.pages import evolutions_of
+from .book.results import profile_evolutions
 from .cli import parse_overrides
-from .config import ConfigError, EvolutionConfig
+from .config import ConfigError
 from .run.sweep import Evolution, outcome_table, sweep
 
 
@@ -32,8 +32,7 @@ def evolutions_from(files: list[str], profile: str | None, only: list[str] | Non
     """The evolutions the command line names: a profile's, the files', then only those ``only`` names."""
     found: list[Evolution] = []
     if profile:
-        found += [Evolution(ev.name, override(ev.config, overrides, ev.source), ev.source)
-                  for ev in profile_evolutions(profile)]
+        found += profile_evolutions(profile, overrides=parse_overrides(overrides))
         if not found:
             raise ConfigError(f"profile {profile!r} has no evolutions (profiles/{profile}/evolve-*.yaml or "
                               f"normalisation.yaml)")
@@ -48,15 +47,6 @@ def evolutions_from(files: list[str], profile: str | None, only: list[str] | Non
     if not found:
         raise ConfigError("nothing to run: give configuration files or --profile")
     return found
-
-
-def override(config: EvolutionConfig, overrides: list[str], source: str) -> EvolutionConfig:
-    """``config`` with ``--set KEY=VALUE`` applied (values read as YAML) and checked."""
-    changes = parse_overrides(overrides)
-    try:
-        return EvolutionConfig.from_dict({**config.to_dict(), **changes}).validate()
-    except (ConfigError, TypeError) as e:
-        raise ConfigError(f"{source} with --set {' '.join(overrides)}: {e}") from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -88,11 +88,15 @@ def evolutions_of(path: str | Path, overrides: dict[str, Any] | None = None, nam
 
 def evolutions_of_mapping(d: dict[str, Any], name: str, source: str, profile: str,
                           overrides: dict[str, Any] | None = None) -> list[Evolution]:
-    """The evolutions of a page's merged mapping ``d`` (:func:`read_page`): one per seed, ``overrides`` applied."""
+    """The evolutions of a page's merged mapping ``d`` (:func:`read_page`): one per seed, ``overrides`` applied (a
+    ``seed`` there runs that seed of the page's ``seeds``, named as the page names it)."""
     values = {k: v for k, v in d.items() if k not in BOOK_KEYS}
     try:
         values = with_targets(values, profile)
         if overrides:
+            page_seeds, seed = values.get("seeds"), overrides.get("seed")
+            if isinstance(page_seeds, list) and page_seeds and isinstance(seed, int) and "seeds" not in overrides:
+                name = seed_run_name(name, page_seeds, seed)  # one seed of the page: named as the page names it
             kept = {k: v for k, v in values.items() if not ("targets_from" in overrides and k == "targets")}
             values = with_targets({**_without_other_seeds(kept, overrides), **overrides}, profile)
         seeds = values.pop("seeds", None)

@@ -42,16 +42,18 @@ def differences(config: EvolutionConfig, reference: EvolutionConfig | None) -> d
     return {k: a[k] for k in a if a[k] != b.get(k) and k not in ("data_dir", "num_workers", "download")}
 
 
-def profile_evolutions(profile: str, pages: list[str] | None = None) -> list[Evolution]:
+def profile_evolutions(profile: str, pages: list[str] | None = None,
+                       overrides: dict[str, Any] | None = None) -> list[Evolution]:
     """Every evolution the pages of ``profile`` train, named as they are published: each seed of an ``evolve-*``
     page (``<name>``, ``<name>-seed<k>``) and each reading of the normaliser study (``normalisation/<reading>``);
-    read by :func:`~evosynth_lib.book.pages.evolutions_of`, as the command line reads a file."""
+    read by :func:`~evosynth_lib.book.pages.evolutions_of`, as the command line reads a file (``overrides``
+    changes fields of every one)."""
     out = []
     for path in sorted((profiles_dir() / profile).glob("*.yaml")):
         page = path.stem
         if (pages is not None and page not in pages) or not (page.startswith("evolve") or page == "normalisation"):
             continue
-        out += evolutions_of(path)
+        out += evolutions_of(path, overrides)
     return out
 
 

@@ -94,3 +94,17 @@ def test_every_profile_page_gives_the_committed_run_ids():
     assert quick["cifar10-random"].targets == (4819648, 2868673, 1738359, 1066102, 652012, 400101)
     assert quick["mnist-filter"].replace(granularity="kernel") == quick["mnist"]
     assert quick["parse27k-median-cap80"].replace(cap=0.825, quantile=0.25) == quick["parse27k"]
+
+
+def test_overrides_apply_through_the_loader_for_files_and_profiles(repo):
+    """The command line's and the sweep's --set: a seed of a page is named as the page names it; the sweep's
+    --profile reads its pages with the same overrides."""
+    from evosynth_lib.sweep import evolutions_from
+
+    base = page(repo, "evolve-base", BASE)
+    assert [e.name for e in evolutions_of(base, {"seed": 1})] == ["base-seed1"]
+    assert [e.name for e in evolutions_of(base, {"seed": 0, "cap": 0.5})] == ["base"]
+    assert [(e.name, e.config.cap) for e in evolutions_of(base, {"seeds": [2, 0]})] == [("base", 0.7), ("base-seed0", 0.7)]
+    swept = evolutions_from([], "t", None, ["cap=0.5"])
+    assert [(e.name, e.config.cap) for e in swept] == [("base", 0.5), ("base-seed1", 0.5)]
+    assert [e.name for e in evolutions_from([str(base)], None, None, [])] == ["base", "base-seed1"]
