@@ -18,7 +18,7 @@ from typing import Any
 
 from .book.pages import evolutions_of
 from .book.results import publish_run
-from .config import ConfigError, EvolutionConfig
+from .config import ConfigError
 from .yaml_io import parse_yaml
 from .run.evolve import evolve
 from .run.store import CorruptCheckpointError, RunStoreError, load_generations, rewind

@@ -69,10 +69,9 @@ def extended(d: dict[str, Any], path: Path, chain: list[Path] = ()) -> dict[str,
     return base
 
 
-def evolutions_of(path: str | Path, overrides: dict[str, Any] | None = None, name: str | None = None) -> list[Evolution]:
-    """Every evolution a page or configuration file describes, checked, named as published (module docstring).
-
-    ``overrides`` changes fields of every one of them (``seeds`` too); ``name`` replaces the file's name."""
+def evolutions_of(path: str | Path, overrides: dict[str, Any] | None = None) -> list[Evolution]:
+    """Every evolution a page or configuration file describes, checked, named as published (module docstring);
+    ``overrides`` changes fields of every one of them (``seeds`` too)."""
     path = Path(path)
     source = str(relative(path))
     try:
@@ -81,7 +80,7 @@ def evolutions_of(path: str | Path, overrides: dict[str, Any] | None = None, nam
         folder_profile = d.get("profile") or path.parent.name
         if "readings" in d or "base" in d:
             return _study(d, path.stem, source, folder_profile, overrides or {})
-        return evolutions_of_mapping(d, name or d.get("name") or stem, source, folder_profile, overrides)
+        return evolutions_of_mapping(d, d.get("name") or stem, source, folder_profile, overrides)
     except TypeError as e:  # a value of a wrong type inside a dataclass' __post_init__
         raise ConfigError(f"{source}: {e}") from None
 
@@ -124,8 +123,8 @@ def _study(d: dict[str, Any], page: str, source: str, profile: str, overrides: d
         raise ConfigError(f"{source}: base and readings must be mappings of fields")
     out = []
     for key, change in readings.items():
-        values = with_targets({**d.get("base", {}), **change, **overrides}, profile)
         try:
+            values = with_targets({**d.get("base", {}), **change, **overrides}, profile)
             out.append(Evolution(f"{page}/{key}", EvolutionConfig.from_dict(values).validate(), source))
         except (ConfigError, TypeError) as e:
             raise ConfigError(f"{source}: reading {key}: {e}") from None

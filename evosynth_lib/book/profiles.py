@@ -14,7 +14,7 @@ from typing import Any
 from ..config import ConfigError, EvolutionConfig
 from ..run.sweep import Evolution
 from ..yaml_io import parse_yaml, read_mapping
-from .pages import FIELDS, check_seeds, evolutions_of, evolutions_of_mapping, extended, seed_run_name  # noqa: F401
+from .pages import FIELDS, evolutions_of, evolutions_of_mapping, extended, seed_run_name  # noqa: F401
 from .parameters import strict_bool, strict_list
 from .paths import profiles_dir, relative
 
