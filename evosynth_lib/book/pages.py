@@ -20,11 +20,10 @@ others, where ``<name>`` is the file's ``name``, else its file name without ``ev
 from __future__ import annotations
 
 import csv
-import dataclasses
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError, EvolutionConfig
+from ..config import FIELD_NAMES, ConfigError, EvolutionConfig
 from ..locations import resolve
 from ..run.sweep import Evolution
 from ..yaml_io import read_mapping
@@ -32,7 +31,7 @@ from .paths import RESULTS, relative
 
 # keys of a page that say where the book publishes, not what runs
 BOOK_KEYS = ("profile", "name", "page", "runs_dir", "results_dir", "retrain", "publish")
-FIELDS = tuple(f.name for f in dataclasses.fields(EvolutionConfig))
+FIELDS = FIELD_NAMES  # a configuration's fields and its settings, as a page writes them
 
 
 def read_page(path: str | Path) -> dict[str, Any]:

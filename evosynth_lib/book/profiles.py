@@ -7,7 +7,6 @@ profile publishes under that name (:func:`differences` says what differs otherwi
 """
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any
 
@@ -92,7 +91,7 @@ def page_evolutions(namespace: dict[str, Any]) -> list[Evolution]:
 
 def _read(key: str, value: Any) -> Any:
     """A parameter's value read strictly by the type of the field (papermill's ``-p fp16 false`` is a string)."""
-    default = {f.name: f.default for f in dataclasses.fields(EvolutionConfig)}.get(key)
+    default = EvolutionConfig().to_dict().get(key)
     try:
         if isinstance(default, bool):
             return strict_bool(key, value)
