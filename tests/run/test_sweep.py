@@ -188,6 +188,7 @@ def test_the_book_trains_missing_results_through_the_sweep(local_ray, tmp_path, 
     outcomes = results.train_missing("t", ["evolve-synthetic"], runs_dir="runs", results_dir="results", jobs=2)
     assert [o.status for o in outcomes] == ["finished", "finished"]
     monkeypatch.setattr(evolve_module, "make_task", lambda *a: pytest.fail("the page trained again"))
-    for ev in evolutions:  # what the evolve page does: publish the finished run
-        assert isinstance(results.ensure_results(ev.config, "t", ev.name, "runs", "results"), results.Published)
+    for ev in evolutions:  # what the evolve page does when publishing: publish the finished run
+        assert isinstance(results.ensure_results(ev.config, "t", ev.name, "runs", "results", publish=True),
+                          results.Published)
     assert results.train_missing("t", ["evolve-synthetic"], runs_dir="runs", results_dir="results") == []
