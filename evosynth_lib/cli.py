@@ -16,14 +16,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .book.pages import evolutions_of
 from .book.results import publish_run
-from .config import ConfigError, EvolutionConfig
-from .yaml_io import parse_yaml, read_mapping
+from .config import ConfigError
+from .yaml_io import parse_yaml
 from .run.evolve import evolve
 from .run.store import CorruptCheckpointError, RunStoreError, load_generations, rewind
 
-# keys of a book profile file (profiles/<profile>/evolve-*.yaml) that say where the book publishes, not what runs
-BOOK_KEYS = ("profile", "name", "page", "runs_dir", "results_dir", "retrain")
 SHOWN = ("generation", "synapses", "architectural_efficiency", "accuracy", "precision", "recall",
          "cluster_efficiency", "wall_time_s")
 
@@ -39,25 +38,9 @@ def parse_override(item: str) -> tuple[str, Any]:
     return key.strip(), parsed
 
 
-def configs_from_file(path: str | Path, overrides: list[str] = ()) -> list[EvolutionConfig]:
-    """The evolutions a YAML file describes: one configuration, or a profile file with a ``seeds`` list.
-    Every one is checked before this returns."""
-    d = {k: v for k, v in read_mapping(path).items() if k not in BOOK_KEYS}
-    for item in overrides:
-        key, value = parse_override(item)
-        d[key] = value
-    seeds = d.pop("seeds", None)
-    try:
-        if seeds is None:
-            return [EvolutionConfig.from_dict(d).validate()]
-        if "seed" in d:
-            raise ConfigError("give either seed or seeds, not both")
-        if (not isinstance(seeds, list) or not seeds or len(set(map(str, seeds))) != len(seeds)
-                or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds)):
-            raise ConfigError(f"invalid seeds={seeds!r}: must be a non-empty list of distinct integers >= 0")
-        return [EvolutionConfig.from_dict({**d, "seed": s}).validate() for s in seeds]
-    except TypeError as e:  # a value of a wrong type inside a dataclass' __post_init__
-        raise ConfigError(f"{path}: {e}") from None
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``--set KEY=VALUE ...`` as a mapping of fields (the last value of a key wins)."""
+    return dict(parse_override(item) for item in items)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             run = rewind(args.config, args.rewind)
             print(f"{run.path}: generations 1..{run.done} kept; the next launch computes the rest")
             return 0
-        configs = configs_from_file(args.config, args.set)  # every configuration checked before any runs
+        configs = [ev.config for ev in evolutions_of(args.config, parse_overrides(args.set))]  # all checked first
         if args.publish and len(configs) > 1:
             raise ConfigError("--publish takes one evolution; this file has several seeds (use --set seeds=[k])")
         for config in configs:

@@ -1,10 +1,9 @@
 """The whole configuration of one evolution, as dataclasses (open_lth style), and the one list of choices.
 
 A run folder is named by :meth:`EvolutionConfig.run_id`, a hash of every field that can change the results.
-Fields that only say *where* or *on what* things run (``data_dir``, ``device``, ``num_workers``,
-``download``, ``threads``) are left out of the hash, so moving the data or the machine reuses a run; so is
-``generations``, so asking for more generations extends a finished run. (``threads`` can change the last bits
-of a result: the run store records it and a resume runs at the recorded setting, see ``run/store.py``.)
+Where and on what it runs (``data_dir``, ``device``, ``num_workers``, ``download``, ``threads``) is apart, in its
+``settings`` (:class:`~evosynth_lib.settings.RunSettings`), left out of the hash, so moving the data or the
+machine reuses a run; so is ``generations``, so asking for more generations extends a finished run.
 
 Every field is checked by :meth:`EvolutionConfig.validate` before any data is read: a bad value raises
 :class:`ConfigError` with a one-line message such as ``invalid seed=-1: must be an integer >= 0``.
@@ -14,12 +13,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from .checks import ConfigError, _check, _is_int, _is_number  # noqa: F401  (ConfigError: imported from here too)
+from .settings import SETTINGS, RunSettings
 
 # ------------------------------------------------------------------------------- the one list of choices
 TASK_OF_DATASET = {  # dataset -> task kind (tasks/ registers one Task per kind)
@@ -40,23 +41,10 @@ PRECISIONS = ("fp32", "bf16")  # training arithmetic: fp32, or bf16 autocast + c
 PRUNINGS = ("evolutionary", "synapse_only", "magnitude", "random")
 
 
-class ConfigError(ValueError):
-    """A configuration value is of the wrong type, out of range, or unknown; the message names it."""
-
-
-_is_int = lambda v: isinstance(v, int) and not isinstance(v, bool)  # noqa: E731 (True is not an integer here)
-_is_number = lambda v: (_is_int(v) or isinstance(v, float)) and math.isfinite(v)  # noqa: E731
-
-
-def _check(owner: str, name: str, value: Any, ok: bool, why: str) -> None:
-    if not ok:
-        raise ConfigError(f"invalid {owner}{name}={value!r}: {why}")
-
-
-def _from_dict(cls, d: Any, owner: str = ""):
+def _from_dict(cls, d: Any, owner: str = "", known: tuple[str, ...] | None = None):
     if not isinstance(d, dict):
         raise ConfigError(f"invalid {owner.rstrip('.') or 'configuration'}: expected a mapping of fields, got {d!r}")
-    known = [f.name for f in dataclasses.fields(cls)]
+    known = known or [f.name for f in dataclasses.fields(cls)]
     unknown = sorted(set(d) - set(known))
     if unknown:
         raise ConfigError(f"unknown {owner}field(s) {', '.join(unknown)}; known: {', '.join(known)}")
@@ -141,7 +129,7 @@ _HASHED = ("dataset", "model", "epochs", "first_epochs", "lr", "momentum", "weig
            "batch_size", "seed", "cap", "factor_level", "normaliser", "quantile", "tau", "granularity", "fp16",
            "inherit", "train_subset", "test_subset")
 _FLOAT_FIELDS = ("epochs", "first_epochs", "lr", "momentum", "weight_decay", "cap", "quantile", "tau")
-_NOT_HASHED = ("generations", "data_dir", "device", "num_workers", "download", "threads")
+_NOT_HASHED = ("generations", "settings")
 _LATER = ("precision", "pruning", "targets", "validation")
 # fields that act only from generation 2 on, not on the ancestor (``run/ancestor.py``: ``ancestor_id``)
 OFFSPRING_ONLY = ("generations", "cap", "factor_level", "normaliser", "quantile", "tau", "inherit", "pruning", "targets")
@@ -172,21 +160,17 @@ class EvolutionConfig:
     granularity: str = "kernel"  # what a synaptic cluster is
     fp16: bool = False  # paper 2: restrict weights to fp16 after each generation's training
     inherit: bool = True  # offspring keeps its parent's surviving weights (False: re-initialise them)
-    data_dir: str | None = None  # None -> EVOSYNTH_DATA (tasks/data_dir.py)
     train_subset: int | None = None  # declared reduced budget: a fixed seeded sample of N training examples
     test_subset: int | None = None
-    num_workers: int = 0
-    device: str = "auto"
     half_inference: bool = False  # also evaluate each generation in float16 where the device runs it
     synthetic_shape: tuple[int, int, int] = (1, 28, 28)  # dataset "synthetic": image shape
     synthetic_size: tuple[int, int] = (512, 256)  # dataset "synthetic": train and test sizes
-    download: bool | None = None  # torchvision downloads allowed (None: EVOSYNTH_DOWNLOAD=1 decides)
-    threads: int | None = None  # torch CPU threads (None: torch's default); recorded in the run
     detection: DetectionConfig = field(default_factory=DetectionConfig)
     precision: str = "fp32"  # training: fp32 | bf16 (autocast + channels-last; refused where the device is slow)
     pruning: str = "evolutionary"  # | synapse_only (2016: no cluster factor) | magnitude | random (baselines)
     targets: tuple[int, ...] | None = None  # synapses of generation 1, 2, ... for magnitude / random pruning
     validation: int = 0  # hold out this many training examples (seeded) and report their accuracy
+    settings: RunSettings = field(default_factory=RunSettings)  # where it runs: data_dir, device, threads, ...
 
     def __post_init__(self):
         if isinstance(self.detection, dict):
@@ -207,9 +191,9 @@ class EvolutionConfig:
         c("dataset", self.dataset in DATASETS, f"unknown dataset; choose one of {', '.join(DATASETS)}")
         c("model", self.model in MODELS_OF_TASK[self.task],
           f"a {self.task} dataset needs model {' | '.join(MODELS_OF_TASK[self.task])}")
-        for name, low in (("generations", 1), ("batch_size", 1), ("seed", 0), ("num_workers", 0)):
+        for name, low in (("generations", 1), ("batch_size", 1), ("seed", 0)):
             c(name, _is_int(getattr(self, name)) and low <= getattr(self, name) < 2**31, f"must be an integer in [{low}, 2**31)")
-        for name in ("train_subset", "test_subset", "threads"):
+        for name in ("train_subset", "test_subset"):
             c(name, getattr(self, name) is None or (_is_int(getattr(self, name)) and getattr(self, name) >= 1),
               "must be null or an integer >= 1")
         c("epochs", _is_number(self.epochs) and self.epochs >= 0, "must be a number >= 0")
@@ -231,11 +215,8 @@ class EvolutionConfig:
             c(name, getattr(self, name) in choices, f"choose one of {', '.join(choices)}")
         for name in ("fp16", "inherit", "half_inference"):
             c(name, isinstance(getattr(self, name), bool), "must be true or false")
-        c("download", self.download is None or isinstance(self.download, bool), "must be null, true or false")
-        c("data_dir", self.data_dir is None or isinstance(self.data_dir, str), "must be null or a path")
-        c("device", isinstance(self.device, str) and (self.device in ("auto", "cpu", "cuda", "mps")
-                                                      or self.device.startswith("cuda:")),
-          "choose auto, cpu, cuda or cuda:N")
+        c("settings", isinstance(self.settings, RunSettings), "must be RunSettings")
+        self.settings.validate()
         c("synthetic_shape", isinstance(self.synthetic_shape, tuple) and len(self.synthetic_shape) == 3
           and all(_is_int(v) and v >= 1 for v in self.synthetic_shape), "must be [C, H, W], positive integers")
         c("synthetic_size", isinstance(self.synthetic_size, tuple) and len(self.synthetic_size) == 2
@@ -257,13 +238,14 @@ class EvolutionConfig:
 
     # ------------------------------------------------------------------ (de)serialisation
     def to_dict(self) -> dict[str, Any]:
-        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        d["detection"] = _non_default(self.detection)
+        """Every field and setting, flat, as YAML files write them."""
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "settings"}
+        d.update(dataclasses.asdict(self.settings), detection=_non_default(self.detection))
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "EvolutionConfig":
-        return _from_dict(cls, d)
+        return _from_dict(cls, d, known=FIELD_NAMES)
 
     def to_yaml_text(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
@@ -298,3 +280,17 @@ class EvolutionConfig:
 
     def replace(self, **changes: Any) -> "EvolutionConfig":
         return dataclasses.replace(self, **changes)
+
+
+FIELD_NAMES = tuple(f.name for f in dataclasses.fields(EvolutionConfig) if f.name != "settings") + SETTINGS
+_init = EvolutionConfig.__init__
+
+
+def _init_with_settings(self, *args, settings: RunSettings | dict | None = None, **fields: Any) -> None:
+    """``EvolutionConfig(threads=2, ...)``: the settings given as fields go to ``settings``."""
+    given = {k: fields.pop(k) for k in SETTINGS if k in fields}
+    settings = RunSettings(**settings) if isinstance(settings, dict) else settings or RunSettings()
+    _init(self, *args, settings=settings.replace(**given) if given else settings, **fields)
+
+
+EvolutionConfig.__init__ = _init_with_settings

@@ -5,8 +5,9 @@
     python -m evosynth_lib.sweep configs/a.yaml configs/b.yaml [--set k=v]           # configuration files
     python -m evosynth_lib.sweep --profile paper --address auto --gpus-per-run 1     # on a running Ray cluster
 
-A profile's evolutions are named as the book publishes them (``mnist``, ``mnist-seed1``,
-``normalisation/max``); a file's by its name (``<file>-seed<k>`` for a profile file's seeds). Runs already
+Evolutions are named as the book publishes them (``book/pages.py``): ``mnist``, ``mnist-seed1``,
+``normalisation/max`` for a profile's; a file's by its ``name``, else its file name (``<name>`` for the first
+seed of its ``seeds``, ``<name>-seed<k>`` for the others). Runs already
 finished in the run store are skipped; the others are trained (interrupted ones resume). The whole set is
 checked before any task starts (an error prints one line and exits 2); at the end a table says what finished,
 resumed or failed, and the exit status is 1 when any run failed. The book publishes finished runs without
@@ -19,9 +20,10 @@ import sys
 from pathlib import Path
 
 from .book.paths import RUNS, resolve
+from .book.pages import evolutions_of
 from .book.results import profile_evolutions
-from .cli import configs_from_file, parse_override
-from .config import ConfigError, EvolutionConfig
+from .cli import parse_overrides
+from .config import ConfigError
 from .run.sweep import Evolution, outcome_table, sweep
 
 
@@ -30,18 +32,12 @@ def evolutions_from(files: list[str], profile: str | None, only: list[str] | Non
     """The evolutions the command line names: a profile's, the files', then only those ``only`` names."""
     found: list[Evolution] = []
     if profile:
-        found += [Evolution(ev.name, override(ev.config, overrides, ev.source), ev.source)
-                  for ev in profile_evolutions(profile)]
+        found += profile_evolutions(profile, overrides=parse_overrides(overrides))
         if not found:
             raise ConfigError(f"profile {profile!r} has no evolutions (profiles/{profile}/evolve-*.yaml or "
                               f"normalisation.yaml)")
     for file in files:
-        try:
-            configs = configs_from_file(file, overrides)
-        except ConfigError as e:
-            raise ConfigError(f"{file}: {e}") from None
-        stem = Path(file).stem
-        found += [Evolution(f"{stem}-seed{c.seed}" if len(configs) > 1 else stem, c, file) for c in configs]
+        found += evolutions_of(file, parse_overrides(overrides))
     if only:
         labels = {ev.name: {ev.name, ev.name.split("/")[0], Path(ev.source).stem} for ev in found}  # run, study, page
         unknown = [n for n in only if not any(n in names for names in labels.values())]
@@ -51,18 +47,6 @@ def evolutions_from(files: list[str], profile: str | None, only: list[str] | Non
     if not found:
         raise ConfigError("nothing to run: give configuration files or --profile")
     return found
-
-
-def override(config: EvolutionConfig, overrides: list[str], source: str) -> EvolutionConfig:
-    """``config`` with ``--set KEY=VALUE`` applied (values read as YAML) and checked."""
-    changes = {}
-    for item in overrides:
-        key, value = parse_override(item)
-        changes[key] = value
-    try:
-        return EvolutionConfig.from_dict({**config.to_dict(), **changes}).validate()
-    except (ConfigError, TypeError) as e:
-        raise ConfigError(f"{source} with --set {' '.join(overrides)}: {e}") from None
 
 
 def main(argv: list[str] | None = None) -> int:

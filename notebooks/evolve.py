@@ -20,7 +20,7 @@
 # title says which, and so does the box under this text) each generation is instead pruned from its parent
 # (at random, by magnitude, or by the synapse-only encoding of 2016) and trained the same way; the Table 1
 # page compares them with the evolution. The parameters are this page's profile
-# (`profiles/<profile>/<page>.yaml`); the run of each seed of `seeds` is published in
+# (`profiles/<profile>/<page>.yaml`, with the keys of the page it `extends`); the run of each seed of `seeds` is published in
 # `results/<profile>/<name>/` (the first seed) or `results/<profile>/<name>-seed<k>/`. Run with other
 # parameters, the page computes into the run store and shows that run as a local run; the published results
 # change only when the profile's runs are published (`publish = True`).
@@ -28,47 +28,51 @@
 # %% tags=["parameters", "remove-cell"]
 # book parameters
 profile = "smoke"  # smoke | quick | paper (the YAML folder under profiles/)
-name = None  # results/<profile>/<name>; None -> the dataset's name
-page = None  # this page's name in the profile (for the "how to run it" command); None -> evolve-<name>
+page = None  # the page of profiles/<profile>/ to run; None -> the page given below (its dataset), else evolve-synthetic
+overrides = {}  # EvolutionConfig fields changed from the page's, e.g. {"generations": 3} (then a local run)
+name = None  # results/<profile>/<name>; None -> the page's name (its name, else its file name without evolve-)
 runs_dir = "runs"  # the run store (relative to the repository root)
 results_dir = "results"  # the published results
 retrain = False  # True: delete the run folder (in runs_dir) first, then train again
 publish = False  # True: publish the profile's runs into results/<profile>/ (refused for other parameters)
-seeds = [0]  # one evolution per seed (the first is shown in full; all of them in the spread over seeds)
-# EvolutionConfig fields (see evosynth_lib/config.py), but the seed
-dataset = "synthetic"
-model = "lenet5"
-generations = 2
-epochs = 1.0
+seeds = None  # one evolution per seed (the first is shown in full; all of them in the spread over seeds); None -> the page's
+# The page's own keys, as `papermill -f profiles/<profile>/<page>.yaml` gives them; None -> from the page.
+# A value set here changes the page's (see evosynth_lib/config.py for the fields, evosynth_lib/book/pages.py for the keys).
+extends = None  # the page this one extends
+targets_from = None  # the published run whose synapse counts are a baseline's targets
+dataset = None
+model = None
+generations = None
+epochs = None
 first_epochs = None
-lr = 0.01
-momentum = 0.9
-weight_decay = 5e-4
-schedule = "cosine"
-batch_size = 64
-cap = 0.8
-factor_level = "synapse"
-normaliser = "quantile"
-quantile = 0.75
-tau = 0.0
-granularity = "kernel"
-fp16 = False
-inherit = True
+lr = None
+momentum = None
+weight_decay = None
+schedule = None
+batch_size = None
+cap = None
+factor_level = None
+normaliser = None
+quantile = None
+tau = None
+granularity = None
+fp16 = None
+inherit = None
 data_dir = None
 train_subset = None
 test_subset = None
-num_workers = 0
-device = "auto"
-half_inference = False
-synthetic_shape = [1, 28, 28]
-synthetic_size = [512, 256]
+num_workers = None
+device = None
+half_inference = None
+synthetic_shape = None
+synthetic_size = None
 download = None
 threads = None
-detection = {}
-precision = "fp32"  # training arithmetic: fp32 | bf16 (autocast + channels-last, where the device runs it fast)
-pruning = "evolutionary"  # | synapse_only (2016 encoding) | magnitude | random (baselines; need targets)
-targets = None  # synapses per generation, for the magnitude / random baselines
-validation = 0  # training examples held out (val_accuracy), to choose schedules without the test set
+detection = None
+precision = None
+pruning = None
+targets = None
+validation = None
 _defaults = dict(globals())
 
 # %% tags=["remove-cell"]
@@ -81,12 +85,11 @@ from evosynth_lib.book.parameters import check_parameters
 check_parameters(globals(), _defaults)
 
 # %% tags=["hide-input"]
-name = name or dataset
-configs = results.configs_for_seeds(globals(), seeds)  # every seed and parameter checked before anything trains
-runs = {}
-for seed, config in configs.items():
-    runs[seed] = results.ensure_results(config, profile, results.seed_run_name(name, seeds, seed), runs_dir,
-                                        results_dir, retrain=retrain, page=page, publish=publish)
+evolutions = results.page_evolutions(globals())  # every seed and parameter checked before anything trains
+name, dataset = evolutions[0].name, evolutions[0].config.dataset
+runs = {ev.config.seed: results.ensure_results(ev.config, profile, ev.name, runs_dir, results_dir, retrain=retrain,
+                                               page=page, publish=publish) for ev in evolutions}
+seeds = list(runs)
 result = runs[seeds[0]]
 if results.local_note(list(runs.values())):
     display.show(results.local_note(list(runs.values())))

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from evosynth_lib import cli
+from evosynth_lib.book.pages import evolutions_of
 from evosynth_lib.config import ConfigError, EvolutionConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,9 +62,9 @@ def test_missing_file_and_bad_yaml(tmp_path, capsys):
 
 def test_every_profile_file_is_accepted_seed_by_seed():
     for path in sorted((ROOT / "profiles").glob("*/evolve-*.yaml")):
-        configs = cli.configs_from_file(path)
+        configs = [ev.config for ev in evolutions_of(path)]
         assert configs and all(isinstance(c, EvolutionConfig) for c in configs)
-    mnist = cli.configs_from_file(ROOT / "profiles" / "quick" / "evolve-mnist.yaml")
+    mnist = [ev.config for ev in evolutions_of(ROOT / "profiles" / "quick" / "evolve-mnist.yaml")]
     assert [c.seed for c in mnist] == [0, 1, 2]
     published = EvolutionConfig.from_yaml(ROOT / "results" / "quick" / "mnist-seed1" / "config.yaml")
     assert mnist[1].run_id() == published.run_id()

@@ -1,8 +1,10 @@
 """Bad input gets a clear error before any training; the configuration round-trips and hashes."""
 
+import dataclasses
+
 import pytest
 
-from evosynth_lib.config import EvolutionConfig
+from evosynth_lib.config import ConfigError, EvolutionConfig
 from evosynth_lib.run import evolve as evolve_module
 
 
@@ -41,3 +43,22 @@ def test_yaml_round_trip_and_hash(tmp_path):
     assert cfg.replace(seed=1).run_id() != cfg.run_id()
     assert cfg.replace(generations=13).run_id() == cfg.run_id()  # more generations extend the same run
     assert cfg.replace(epochs=2).run_id() == cfg.replace(epochs=2.0).run_id()
+
+
+def test_where_a_run_happens_is_apart_from_what_it_computes():
+    """data_dir, device, num_workers, download and threads are the configuration's settings (RunSettings): given
+    as fields (constructor, replace, YAML), written flat, never in the run id."""
+    from evosynth_lib.settings import SETTINGS, RunSettings
+
+    assert set(SETTINGS) == {"data_dir", "device", "num_workers", "download", "threads"}
+    assert not set(SETTINGS) & {f.name for f in dataclasses.fields(EvolutionConfig)}  # not fields of what it computes
+    here = EvolutionConfig(dataset="synthetic", threads=2, device="cpu")
+    assert here.settings == RunSettings(device="cpu", threads=2)
+    moved = here.replace(data_dir="/elsewhere", threads=4, num_workers=2)
+    assert moved.settings == RunSettings(data_dir="/elsewhere", device="cpu", num_workers=2, threads=4)
+    assert moved.run_id() == here.run_id() == EvolutionConfig(dataset="synthetic").run_id()
+    written = moved.to_dict()
+    assert "settings" not in written and written["threads"] == 4 and written["data_dir"] == "/elsewhere"
+    assert EvolutionConfig.from_dict(written) == moved
+    with pytest.raises(ConfigError, match="invalid device='tpu'"):
+        here.replace(device="tpu").validate()

@@ -40,6 +40,7 @@ import yaml
 
 from ..run.provenance import environment_info, git_state
 from .names import display_name
+from .pages import read_page
 from .paths import RUN_LOG, executed_dir, notebooks_dir, profiles_dir, repo_root
 from .missing import train_missing
 from .status import write_status
@@ -135,7 +136,7 @@ def execute(page: str, profile: str, retrain: bool, log_output: bool, kernel: st
             nb = nbformat.read(out, as_version=4)
             nb.metadata["evosynth"] = {k: entry[k] for k in ("source", "profile", "commit", "dirty", "started",
                                                               "duration_s", "status")}
-            _retitle(nb, page, params)
+            _retitle(nb, page, {**params, **read_page(profiles_dir() / profile / f"{page}.yaml")})
             for cell in nb.cells:  # papermill's injected parameters are plumbing: kept in the notebook, not shown
                 if "injected-parameters" in cell.metadata.get("tags", []):
                     cell.metadata["tags"] = [*cell.metadata["tags"], "remove-cell"]

@@ -95,10 +95,12 @@ def changed_parameters(config: dict) -> dict:
     import dataclasses
 
     from ..config import EvolutionConfig
+    from ..settings import RunSettings
 
     defaults = {f.name: (f.default if f.default is not dataclasses.MISSING else
                          f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
-                for f in dataclasses.fields(EvolutionConfig)}
+                for f in dataclasses.fields(EvolutionConfig) if f.name != "settings"}
+    defaults.update(dataclasses.asdict(RunSettings()))  # where it ran: written flat, as the fields
     def norm(v):
         v = list(v) if isinstance(v, tuple) else v
         return None if v in ({}, [], "") else v

@@ -7,13 +7,14 @@ profile publishes under that name (:func:`differences` says what differs otherwi
 """
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any
 
 from ..config import ConfigError, EvolutionConfig
 from ..run.sweep import Evolution
-from ..yaml_io import read_mapping
+from ..yaml_io import parse_yaml, read_mapping
+from .pages import FIELDS, evolutions_of, evolutions_of_mapping, extended, seed_run_name  # noqa: F401
+from .parameters import strict_bool, strict_list
 from .paths import profiles_dir, relative
 
 
@@ -40,57 +41,64 @@ def differences(config: EvolutionConfig, reference: EvolutionConfig | None) -> d
     return {k: a[k] for k in a if a[k] != b.get(k) and k not in ("data_dir", "num_workers", "download")}
 
 
-def profile_evolutions(profile: str, pages: list[str] | None = None) -> list[Evolution]:
+def profile_evolutions(profile: str, pages: list[str] | None = None,
+                       overrides: dict[str, Any] | None = None) -> list[Evolution]:
     """Every evolution the pages of ``profile`` train, named as they are published: each seed of an ``evolve-*``
-    page (``<name>``, ``<name>-seed<k>``) and each reading of the normaliser study (``normalisation/<reading>``)."""
-    fields = {f.name for f in dataclasses.fields(EvolutionConfig)}
+    page (``<name>``, ``<name>-seed<k>``) and each reading of the normaliser study (``normalisation/<reading>``);
+    read by :func:`~evosynth_lib.book.pages.evolutions_of`, as the command line reads a file (``overrides``
+    changes fields of every one)."""
     out = []
     for path in sorted((profiles_dir() / profile).glob("*.yaml")):
-        page, source = path.stem, str(relative(path))
+        page = path.stem
         if (pages is not None and page not in pages) or not (page.startswith("evolve") or page == "normalisation"):
             continue
-        d = read_mapping(path)
-        try:
-            if page.startswith("evolve"):
-                name, seeds = d.get("name") or d.get("dataset", "synthetic"), d.get("seeds", [0])
-                check_seeds(seeds)
-                values = {k: v for k, v in d.items() if k in fields}
-                out += [Evolution(seed_run_name(name, seeds, s), EvolutionConfig.from_dict({**values, "seed": s}),
-                                  source) for s in seeds]
-            elif page == "normalisation":
-                out += [Evolution(f"normalisation/{key}", EvolutionConfig.from_dict({**d.get("base", {}), **change}),
-                                  source) for key, change in (d.get("readings") or {}).items()]
-        except (ConfigError, TypeError) as e:
-            raise ConfigError(f"{source}: {e}") from None
+        out += evolutions_of(path, overrides)
     return out
 
 
-def config_from_parameters(namespace: dict[str, Any], seed: int | None = None) -> EvolutionConfig:
-    """An ``EvolutionConfig`` from a notebook's parameters (its globals): every field found there.
-
-    ``seed`` overrides the namespace's (a page with ``seeds = [0, 1, 2]`` makes one configuration per seed)."""
-    names = [f.name for f in dataclasses.fields(EvolutionConfig)]
-    values = {k: namespace[k] for k in names if k in namespace}
-    if seed is not None:
-        values["seed"] = seed
-    return EvolutionConfig.from_dict(values).validate()
+DEFAULT_PAGE = "evolve-synthetic"  # the evolve notebook's page when it is given neither a page nor a page's keys
+PAGE_KEYS = (*FIELDS, "seeds", "extends", "targets_from")  # what a page says about its evolutions
 
 
-def check_seeds(seeds: Any) -> None:
-    """A ``seeds`` list: non-empty, distinct integers >= 0."""
-    if not isinstance(seeds, list) or not seeds:
-        raise ConfigError(f"invalid seeds={seeds!r}: must be a non-empty list of integers >= 0")
-    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, int) or s < 0]
-    if bad or len(set(seeds)) != len(seeds):
-        raise ConfigError(f"invalid seeds={seeds!r}: must be distinct integers >= 0" + (f" (not {bad})" if bad else ""))
+def page_evolutions(namespace: dict[str, Any]) -> list[Evolution]:
+    """The evolutions a notebook's parameters (its globals) describe, every one checked, named as published.
+
+    ``profile`` and ``page`` name the page (``profiles/<profile>/<page>.yaml``, read by the rules of
+    :mod:`~evosynth_lib.book.pages`); page keys given as parameters (papermill ``-f`` of a page injects them all;
+    ``None`` means "from the page") change it; without a ``page``, keys that name a ``dataset`` or a page they
+    ``extends`` are the page, others change :data:`DEFAULT_PAGE`. Then ``overrides`` (a mapping of fields)
+    apply, and ``name`` replaces the page's name."""
+    profile, page = namespace.get("profile") or "smoke", namespace.get("page")
+    given = {k: _read(k, namespace[k]) for k in PAGE_KEYS if namespace.get(k) is not None}
+    overrides = _read("overrides", namespace.get("overrides") or {})
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"invalid overrides={overrides!r}: must be a mapping of fields (-y 'overrides: {{...}}')")
+    overrides = {k: _read(k, v) for k, v in overrides.items()}
+    if page is None and not {"dataset", "extends"} & set(given):  # the keys given are changes, not a page
+        page = DEFAULT_PAGE
+    folder = profiles_dir() / profile
+    if page is not None:
+        path = folder / f"{page}.yaml"
+        if not path.is_file():
+            raise ConfigError(f"invalid page={page!r}: profile {profile!r} has no {relative(path)}")
+        d, source = {**read_mapping(path), **given}, str(relative(path))
+    else:
+        d, source = given, f"the parameters of profile {profile!r}"
+    d = extended(d, folder / f"{page or 'parameters'}.yaml")
+    name = namespace.get("name") or (page.removeprefix("evolve-") if page else d.get("dataset", "mnist"))
+    return evolutions_of_mapping(d, name, source, profile, overrides)
 
 
-def configs_for_seeds(namespace: dict[str, Any], seeds: Any) -> dict[int, EvolutionConfig]:
-    """One checked configuration per seed of a page's ``seeds`` (all of them checked before any trains)."""
-    check_seeds(seeds)
-    return {seed: config_from_parameters(namespace, seed=seed) for seed in seeds}
-
-
-def seed_run_name(name: str, seeds: list[int], seed: int) -> str:
-    """Where the run of ``seed`` is published: ``name`` for the first seed, ``<name>-seed<k>`` for the others."""
-    return name if seed == seeds[0] else f"{name}-seed{seed}"
+def _read(key: str, value: Any) -> Any:
+    """A parameter's value read strictly by the type of the field (papermill's ``-p fp16 false`` is a string)."""
+    default = EvolutionConfig().to_dict().get(key)
+    try:
+        if isinstance(default, bool):
+            return strict_bool(key, value)
+        if key == "seeds" or (key in ("targets", "synthetic_shape", "synthetic_size") and isinstance(value, str)):
+            return strict_list(key, value)
+    except TypeError as e:
+        raise ConfigError(str(e)) from None
+    if key in ("overrides", "detection") and isinstance(value, str):
+        return parse_yaml(value, key)
+    return value

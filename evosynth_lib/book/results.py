@@ -34,7 +34,7 @@ from ..run.provenance import environment_info, git_state
 from .names import display_name
 from .paths import RESULTS, RUNS, book_command, profiles_dir, relative, resolve
 from .profiles import (  # noqa: F401  (the pages read them from here too)
-    config_from_parameters, configs_for_seeds, differences, page_of, profile_config, profile_evolutions, seed_run_name)
+    differences, page_evolutions, page_of, profile_config, profile_evolutions, seed_run_name)
 
 SPEED_CSV = "speed.csv"
 NOT_RUN = "not_run.json"

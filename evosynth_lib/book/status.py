@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .names import display_name, hardware_label
+from .pages import read_page
 from .paths import RESULTS, notebooks_dir, profiles_dir, repo_root, resolve
 
 STATUS_FILE = "book/_generated/status.md"
@@ -61,7 +60,8 @@ def page_parameters(profile: str, page: str) -> dict[str, Any] | None:
     path = profiles_dir() / profile / f"{page}.yaml"
     if not path.is_file():
         return None
-    return {**notebook_defaults(page), **(yaml.safe_load(path.read_text()) or {})}
+    defaults = {k: v for k, v in notebook_defaults(page).items() if v is not None}  # None: "from the page"
+    return {**defaults, **read_page(path)}
 
 
 def _num(x: Any) -> str:

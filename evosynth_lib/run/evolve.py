@@ -38,7 +38,7 @@ from .provenance import commit_label, environment_info
 def settings_for(config: EvolutionConfig, device: torch.device) -> dict[str, Any]:
     """What, beside the configuration, changes the bits of a result: recorded when a run starts. ``arithmetic``
     is what ``config.precision`` gives on this device (bf16 only where it runs fast: ``training_arithmetic``)."""
-    return {"threads": config.threads or torch.get_num_threads(), "device": device.type,
+    return {"threads": config.settings.threads or torch.get_num_threads(), "device": device.type,
             "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
             "arithmetic": training_arithmetic(config.precision, device)[0]}
 
@@ -46,10 +46,11 @@ def settings_for(config: EvolutionConfig, device: torch.device) -> dict[str, Any
 def check_settings(run: store.Run, wanted: dict[str, Any], config: EvolutionConfig) -> dict[str, Any]:
     """The settings a resume must use: the recorded ones. Refuses an explicit request for others."""
     recorded = {**wanted, **run.settings}
-    if config.threads is not None and config.threads != recorded["threads"]:
+    asked = config.settings.threads
+    if asked is not None and asked != recorded["threads"]:
         raise store.RunStoreError(
             f"run {run.path} was computed with threads={recorded['threads']} and resuming it with "
-            f"threads={config.threads} would change its bits; resume with threads={recorded['threads']} (or "
+            f"threads={asked} would change its bits; resume with threads={recorded['threads']} (or "
             f"without setting threads), or start another run folder (--runs-dir).")
     if wanted["arithmetic"] != recorded["arithmetic"]:
         print(f"{run.path.name}: resuming in {recorded['arithmetic']}, the arithmetic it started in "
@@ -87,7 +88,7 @@ def evolve(config: EvolutionConfig, runs_dir: str | Path = "runs", stop_after: i
 
 def _evolve_locked(run: store.Run, config: EvolutionConfig, runs_dir: str | Path, stop_after: int | None,
                    progress: bool, share_ancestor: bool) -> None:
-    device = resolve_device(config.device)
+    device = resolve_device(config.settings.device)
     new = run.done == 0 and not (run.path / store.MANIFEST).exists()
     settings = settings_for(config, device) if new else check_settings(run, settings_for(config, device), config)
     with torch_threads(settings["threads"]):

@@ -125,18 +125,19 @@ def plan(evolutions: list[Evolution], runs_dir: str | os.PathLike, threads: int 
         if run_id in runs:
             raise ConfigError(f"{where}: same evolution as run {runs[run_id]} (run id {run_id}; only generations, "
                               f"threads or device differ): give it once")
-        if config.device.startswith("cuda") and not gpus_per_run:
-            raise ConfigError(f"{where}: invalid device={config.device!r}: its task gets no GPU; give GPUs per run "
+        where_to, threads_set = config.settings, config.settings.threads
+        if where_to.device.startswith("cuda") and not gpus_per_run:
+            raise ConfigError(f"{where}: invalid device={where_to.device!r}: its task gets no GPU; give GPUs per run "
                               f"(--gpus-per-run) or device auto or cpu")
         names.add(ev.name)
         runs[run_id] = ev.name
         manifest = _manifest(store.run_dir_for(config, runs_dir))
         recorded = manifest.get("settings", {}).get("threads")
         unfinished = len(manifest.get("generations", [])) < config.generations
-        if recorded and config.threads and config.threads != recorded and unfinished:
-            raise ConfigError(f"{where}: invalid threads={config.threads}: {store.run_dir_for(config, runs_dir)} was "
+        if recorded and threads_set and threads_set != recorded and unfinished:
+            raise ConfigError(f"{where}: invalid threads={threads_set}: {store.run_dir_for(config, runs_dir)} was "
                               f"computed with threads={recorded} and resumes only at it (or use another runs dir)")
-        out.append(Evolution(ev.name, config.replace(threads=config.threads or recorded or default_threads), ev.source))
+        out.append(Evolution(ev.name, config.replace(threads=threads_set or recorded or default_threads), ev.source))
     return out
 
 

@@ -220,7 +220,7 @@ def verify(target: str | os.PathLike, generations: int | None = None, runs_dir: 
     threads = threads or side["threads"] or None
     config = config.replace(generations=k, threads=threads, data_dir=None)
     config.validate()
-    device = resolve_device(config.device)
+    device = resolve_device(config.settings.device)
     ours_side = {"kind": machine_kind(), "threads": threads or torch.get_num_threads(), "device": device.type,
                  "arithmetic": training_arithmetic(config.precision, device)[0]}
     tier = relation(side, ours_side)

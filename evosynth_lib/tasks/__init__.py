@@ -17,7 +17,7 @@ from .training import resolve_device
 def make_task(config: EvolutionConfig, device: torch.device | str | None = None, arithmetic: str | None = None) -> Task:
     """``arithmetic``: ``fp32`` or ``bf16`` to train in (a run's recorded one); ``None``: what ``config.precision``
     gives on ``device`` (``training.training_arithmetic``)."""
-    device = resolve_device(config.device) if device is None else torch.device(device)
+    device = resolve_device(config.settings.device) if device is None else torch.device(device)
     return REGISTRY[config.task].make(config, device, arithmetic)
 
 

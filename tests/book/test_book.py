@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import ast
-import dataclasses
 import re
 from pathlib import Path
 
@@ -10,7 +9,8 @@ import pytest
 import yaml
 
 from evosynth_lib.book import build, display, paper, results, tables
-from evosynth_lib.config import EvolutionConfig
+from evosynth_lib.book.pages import evolutions_of, read_page
+from evosynth_lib.config import FIELD_NAMES, ConfigError, EvolutionConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
@@ -51,9 +51,32 @@ def test_notebook_parses_and_first_code_cell_is_parameters(path):
 
 def test_evolve_notebook_exposes_every_config_field():
     params = notebook_parameters(ROOT / "notebooks" / "evolve.py")
-    fields = {f.name for f in dataclasses.fields(EvolutionConfig)} - {"seed"} | {"seeds"}  # a list of seeds
-    assert fields <= set(params), f"missing: {sorted(fields - set(params))}"
-    results.config_from_parameters({k: params[k] for k in fields}, seed=params["seeds"][0])  # a valid smoke config
+    fields = set(FIELD_NAMES) - {"seed"} | {"seeds", "extends", "targets_from"}  # settings too
+    assert fields <= set(params), f"missing: {sorted(fields - set(params))}"  # papermill -f of any page works
+    assert {"profile", "page", "overrides", "name", "runs_dir", "results_dir", "retrain", "publish"} <= set(params)
+    assert all(params[k] is None for k in fields)  # None: from the page
+    [default] = results.page_evolutions(params)  # the smoke profile's evolve-synthetic page
+    assert default.name == "synthetic" and default.config == results.profile_config("smoke", "synthetic")
+
+
+def test_evolve_notebook_reads_a_page_its_keys_and_overrides_the_same_way():
+    """The build's parameters (page + its YAML), papermill -f's (the YAML alone) and the page name alone give the
+    profile's evolutions; overrides and papermill's strings change them, read strictly."""
+    params = notebook_parameters(ROOT / "notebooks" / "evolve.py")
+    for path in sorted((ROOT / "profiles").glob("*/evolve-*.yaml")):
+        profile, page, raw = path.parent.name, path.stem, yaml.safe_load(path.read_text())
+        published = [(ev.name, ev.config) for ev in results.profile_evolutions(profile, [page])]
+        for given in ({**raw, "page": page}, raw, {"profile": profile, "page": page}):
+            found = results.page_evolutions({**params, **given})
+            assert [(ev.name, ev.config) for ev in found] == published, (path, given)
+    quick = {**params, "profile": "quick", "page": "evolve-mnist-magnitude"}
+    [changed] = results.page_evolutions({**quick, "seeds": "[1]", "overrides": {"generations": 3, "fp16": "true"}})
+    assert changed.name == "mnist-magnitude" and changed.config.seed == 1 and changed.config.fp16 is True
+    assert changed.config.targets == results.profile_config("quick", "mnist-magnitude").targets  # the page's
+    with pytest.raises(ConfigError, match="invalid fp16='maybe'"):
+        results.page_evolutions({**quick, "fp16": "maybe"})
+    with pytest.raises(ConfigError, match="no profiles/quick/evolve-nope.yaml"):
+        results.page_evolutions({**quick, "page": "evolve-nope"})
 
 
 # ------------------------------------------------------------------------------------------ profiles
@@ -66,8 +89,7 @@ def test_profile_keys_match_notebook_parameters(path):
     assert set(params) <= set(declared), f"{path}: unknown {sorted(set(params) - set(declared))}"
     assert params.get("profile") == profile, f"{path}: profile must be {profile!r} (papermill -f uses it as is)"
     if source.stem == "evolve":
-        for seed in params.get("seeds", declared["seeds"]):
-            results.config_from_parameters({**declared, **params}, seed=seed)  # validates
+        assert evolutions_of(path)  # every seed checked
     if source.stem == "normalisation":
         base = params.get("base", declared["base"])
         for change in params.get("readings", declared["readings"]).values():
@@ -234,13 +256,12 @@ def test_jupytext_pairs_notebook_sources_for_jupyterlab(tmp_path):
 
 
 def test_every_trained_profile_states_its_reading():
-    """quick and paper evolutions must say which Z/z reading and cap they use (the default 'max' collapses)."""
-    import yaml
-
+    """quick and paper evolutions must say which Z/z reading and cap they use (the default 'max' collapses),
+    themselves or through the page they extend."""
     root = ROOT / "profiles"
     for profile in ("quick", "paper"):
         for f in sorted((root / profile).glob("evolve-*.yaml")):
-            d = yaml.safe_load(f.read_text())
+            d = read_page(f)
             assert "normaliser" in d and "cap" in d, f
             if d["normaliser"] == "quantile":
                 assert "quantile" in d, f

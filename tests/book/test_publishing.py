@@ -9,7 +9,7 @@ import papermill
 import pytest
 
 from evosynth_lib.book import build, results
-from evosynth_lib.cli import configs_from_file
+from evosynth_lib.book.pages import evolutions_of
 from evosynth_lib.config import ConfigError, EvolutionConfig
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,14 +23,14 @@ def _snapshot(folder: Path) -> dict:
 @pytest.fixture
 def published(tmp_path):
     """The smoke synthetic run, published into a temporary results folder by an explicit publish."""
-    config = configs_from_file(PAGE)[0]
+    config = evolutions_of(PAGE)[0].config
     out = results.ensure_results(config, "smoke", "synthetic", tmp_path / "runs", tmp_path / "results", publish=True)
     assert isinstance(out, results.Published) and not out.local
     return config, tmp_path
 
 
 def test_without_publish_results_are_only_read(tmp_path):
-    config = configs_from_file(PAGE)[0]
+    config = evolutions_of(PAGE)[0].config
     found = results.ensure_results(config, "smoke", "synthetic", tmp_path / "runs", tmp_path / "results")
     assert found.local and not (tmp_path / "results").exists()  # computed, shown as local, nothing published
     assert found.provenance["run_id"] == config.run_id()

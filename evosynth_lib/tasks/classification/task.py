@@ -30,7 +30,8 @@ class ClassificationTask:
         # the arithmetic it trains in: the run's recorded one, else what config.precision gives on this device
         self.arithmetic = arithmetic or training_arithmetic(config.precision, self.device)[0]
         self.train_set, self.test_set, self.spec = get_datasets(
-            config.dataset, config.data_dir, config.train_subset, config.test_subset, download=config.download,
+            config.dataset, config.settings.data_dir, config.train_subset, config.test_subset,
+            download=config.settings.download,
             synthetic_shape=config.synthetic_shape, synthetic_size=config.synthetic_size,
         )
         self.val_set = None

@@ -61,10 +61,10 @@ class DetectionTask:
             train = SyntheticScenes(k.synthetic_train, self.image_hw, seed=c.seed)
             test = SyntheticScenes(k.synthetic_test, self.image_hw, seed=c.seed + 1_000_000)
         elif c.dataset == "pennfudan":
-            root = data_root(c.data_dir) / "PennFudanPed"
+            root = data_root(c.settings.data_dir) / "PennFudanPed"
             train, test = PennFudan(root, "train", self.image_hw), PennFudan(root, "test", self.image_hw)
         else:
-            root = data_root(c.data_dir) / "parse27k"
+            root = data_root(c.settings.data_dir) / "parse27k"
             train, test = Parse27k(root, "train", self.image_hw), Parse27k(root, "test", self.image_hw)
         train, test = subset(train, c.train_subset), subset(test, c.test_subset, what="test_subset")
         if len(train) == 0 or len(test) == 0:
@@ -75,7 +75,7 @@ class DetectionTask:
         g = generator(self.config.seed, "detection-shuffle", generation)
         return DataLoader(dataset, batch_size=batch_size or self.config.batch_size, shuffle=shuffle,
                           generator=g if shuffle else None, collate_fn=collate_detection,
-                          num_workers=self.config.num_workers)
+                          num_workers=self.config.settings.num_workers)
 
     # ---------------------------------------------------------------- Task protocol
     def build_model(self) -> nn.Module:
