@@ -63,7 +63,8 @@ def test_deploy_remeasures_published_onnx_files_and_reads_a_published_csv(tmp_pa
     out = bench("deploy.py", published / "deploy", "--repetitions", 2, "--warmup", 1, cwd=tmp_path).stdout
     assert "speedup" in out and "flop_ratio" in out and "onnxruntime" in out and "openvino" in out
     out = bench("deploy.py", published, cwd=tmp_path).stdout
-    assert "speedup" in out and "last/first gen at batch 1" in out and "where the time goes" in out
+    assert "speedup" in out and "last/first generation at batch 1" in out and "paper: 9.71x" in out
+    assert "where the time goes" in out
 
 
 def test_deploy_refuses_a_folder_it_cannot_read(tmp_path):
