@@ -1,4 +1,4 @@
-"""Benchmark: time of one masked training step vs one dense step (goal: ratio <= 1.1).
+"""Benchmark: time of one masked training step vs one dense step (a masked step should cost at most ~10% more).
 
 A masked step is a dense step plus zeroing dead gradients before ``optimizer.step()`` and re-applying the masks
 after it (``training.train_epochs``). Interleaves the two variants, reports medians.
@@ -64,7 +64,7 @@ def main() -> None:
     print(f"model={a.model} batch={a.batch} steps={a.steps} threads={torch.get_num_threads()}")
     print(f"dense step  median {md * 1e3:.2f} ms")
     print(f"masked step median {mm * 1e3:.2f} ms")
-    print(f"masked/dense ratio {mm / md:.3f} (goal <= 1.1)")
+    print(f"masked/dense ratio {mm / md:.3f}")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
-"""Benchmark: training images/s per model, today's fp32 loop vs the tensor pipeline in fp32 and bf16 (issue 10).
+"""Benchmark: training images/s per model, today's fp32 loop vs the tensor pipeline in fp32 and bf16.
 
 Three variants, each a real training step (forward, backward, SGD with momentum and weight decay, masks kept) on
 the real training set, input pipeline included:
 
-* ``legacy fp32``: the loop before issue 10: ``DataLoader`` over the in-memory ``TensorDataset`` (one
+* ``legacy fp32``: the loop before the tensor pipeline: ``DataLoader`` over the in-memory ``TensorDataset`` (one
   ``__getitem__`` per image, then collate) and a per-image crop/flip loop, fp32 NCHW;
 * ``tensor fp32``: batches sliced from the tensors (``TensorBatches``), one-gather batched crop/flip, fp32 NCHW;
 * ``tensor bf16``: the same with ``precision: bf16`` (bfloat16 autocast, channels-last, fp32 master weights).
@@ -51,7 +51,7 @@ DATASET = {"lenet5": "mnist", "alexnet": "cifar10"}
 
 
 def legacy_crop_flip(x: torch.Tensor, pad: int = 4) -> torch.Tensor:
-    """The per-image augmentation loop used before issue 10 (global RNG)."""
+    """The per-image augmentation loop used before the tensor pipeline (global RNG)."""
     n, _, h, w = x.shape
     padded = F.pad(x, (pad, pad, pad, pad))
     dx = torch.randint(0, 2 * pad + 1, (n,)).tolist()

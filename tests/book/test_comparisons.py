@@ -15,9 +15,9 @@ def _run(name, synapses, accuracy, val=None, **config):
     return Published(name, Path(name), df, {"validation": 100, **config}, {})
 
 
-def test_the_rule_picks_the_best_validation_accuracy_among_those_reaching_the_goal():
+def test_the_rule_picks_the_best_validation_accuracy_among_those_reaching_the_required_efficiency():
     runs = {"a": _run("a", [100, 10], [0.9, 0.99], [0.9, 0.80]),   # 10X, best test accuracy (ignored)
-            "b": _run("b", [100, 20], [0.9, 0.50], [0.9, 0.95]),   # 5X: below the goal
+            "b": _run("b", [100, 20], [0.9, 0.50], [0.9, 0.95]),   # 5X: below the required efficiency
             "c": _run("c", [100, 8], [0.9, 0.10], [0.9, 0.85])}    # 12.5X, best validation among those >= 10X
     assert comparisons.chosen(runs, min_efficiency=10) == "c"
     assert comparisons.chosen(runs, min_efficiency=50) == "c"  # none reaches: the highest efficiency

@@ -44,7 +44,7 @@ def test_without_deploy_csv_the_page_says_so_and_gives_the_command(tmp_path):
     assert deploy.show_deployment(pub, "detection") is None
 
 
-def test_speedup_table_goals_and_protocol_come_from_the_rows(tmp_path):
+def test_speedup_table_and_protocol_come_from_the_rows(tmp_path):
     pub = _published(tmp_path)
     _rows().to_csv(tmp_path / "deploy.csv", index=False)
     (tmp_path / "deploy.json").write_text(json.dumps(_meta()))
