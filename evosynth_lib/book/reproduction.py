@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -84,7 +83,7 @@ def verification_summary(docs: list[dict[str, Any]]) -> pd.DataFrame:
 
 def arithmetic_comparison(docs: list[dict[str, Any]]) -> pd.DataFrame:
     """Published runs re-computed in another arithmetic, per generation over their seeds: the synapses and the
-    accuracy in each, and the difference (mean, smallest and largest over the seeds)."""
+    accuracy in each (means), and the change (mean, with the smallest and largest over the seeds)."""
     frames = []
     for d in docs:
         g = d["per_generation"].copy()
@@ -93,13 +92,17 @@ def arithmetic_comparison(docs: list[dict[str, Any]]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame()
     df = pd.concat(frames)
-    df["synapse change (%)"] = 100 * (df["synapses here"] / df["synapses published"] - 1)
-    df["accuracy change"] = df["accuracy here"] - df["accuracy published"]
-    agg = df.groupby("generation").agg(**{
-        "Synapses, published": ("synapses published", "mean"), "Synapses, here": ("synapses here", "mean"),
-        "Synapse change (%), mean": ("synapse change (%)", "mean"),
-        "min": ("synapse change (%)", "min"), "max": ("synapse change (%)", "max"),
-        "Accuracy, published": ("accuracy published", "mean"), "Accuracy, here": ("accuracy here", "mean"),
-        "Accuracy change, mean": ("accuracy change", "mean"),
-        "min ": ("accuracy change", "min"), "max ": ("accuracy change", "max")})
-    return agg.reset_index().rename(columns={"generation": "Generation"})
+    df["syn"] = 100 * (df["synapses here"] / df["synapses published"] - 1)
+    df["acc"] = df["accuracy here"] - df["accuracy published"]
+    pub, here = (docs[0].get("published_settings", {}).get("arithmetic", "published"),
+                 docs[0].get("settings", {}).get("arithmetic", "here"))
+    rows = []
+    for g, s in df.groupby("generation"):
+        rows.append({"Generation": int(g),
+                     f"Synapses, {pub}": f"{s['synapses published'].mean():,.0f}",
+                     f"Synapses, {here}": f"{s['synapses here'].mean():,.0f}",
+                     "Synapse change": f"{s['syn'].mean():+.1f}% ({s['syn'].min():+.1f} to {s['syn'].max():+.1f})",
+                     f"Accuracy, {pub}": f"{s['accuracy published'].mean():.4f}",
+                     f"Accuracy, {here}": f"{s['accuracy here'].mean():.4f}",
+                     "Accuracy change": f"{s['acc'].mean():+.4f} ({s['acc'].min():+.4f} to {s['acc'].max():+.4f})"})
+    return pd.DataFrame(rows)
