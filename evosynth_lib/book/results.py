@@ -71,6 +71,7 @@ class NotRun:
     reason: str
     command: str
     extra: dict[str, Any] = field(default_factory=dict)
+    kind: str = "not run"  # "awaits data": its dataset is missing | "not run": no results published (yet)
 
     def markdown(self, title: str | None = None) -> str:
         title = title or display_name(self.name)
@@ -94,7 +95,8 @@ def load_published(profile: str, name: str, results_dir: str | os.PathLike = RES
         return Published(name, path, pd.read_csv(csv), config or {}, prov)
     if (path / NOT_RUN).is_file():
         d = json.loads((path / NOT_RUN).read_text())
-        return NotRun(name, d.get("reason", "not run"), d.get("command", book_command(profile, page)), d)
+        kind = d.get("kind") or ("awaits data" if "data was not found" in d.get("reason", "") else "not run")
+        return NotRun(name, d.get("reason", "not run"), d.get("command", book_command(profile, page)), d, kind)
     rel = relative(path)
     if (profiles_dir() / profile / f"{page}.yaml").is_file():
         reason = f"No results are published in `{rel}` yet: the page `{page}` of profile `{profile}` has not been run."
@@ -109,15 +111,15 @@ def load_published(profile: str, name: str, results_dir: str | os.PathLike = RES
 
 
 def record_not_run(profile: str, name: str, reason: str, command: str,
-                   results_dir: str | os.PathLike = RESULTS) -> NotRun:
+                   results_dir: str | os.PathLike = RESULTS, kind: str = "awaits data") -> NotRun:
     """Publish *why* a run could not happen (e.g. its data is missing), replacing older results."""
     path = results_path(profile, name, results_dir)
     if path.exists():
         shutil.rmtree(path)
     path.mkdir(parents=True)
-    d = {"reason": reason, "command": command, "date": time.strftime("%Y-%m-%d %H:%M:%S"), **git_state()}
+    d = {"reason": reason, "command": command, "kind": kind, "date": time.strftime("%Y-%m-%d %H:%M:%S"), **git_state()}
     (path / NOT_RUN).write_text(json.dumps(d, indent=2) + "\n")
-    return NotRun(name, reason, command, d)
+    return NotRun(name, reason, command, d, kind)
 
 
 def publish_run(run_dir: str | os.PathLike, results_dir: str | os.PathLike, config: EvolutionConfig | None = None,

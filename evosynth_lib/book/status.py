@@ -103,7 +103,7 @@ def experiment_row(profile: str, experiment: str, runs: list[str], paper_dataset
     if isinstance(main, NotRun):
         if planned is None:
             planned = page_parameters(profile, page or f"evolve-{runs[0].replace('/', '-')}") or {}
-        awaits = "data was not found" in main.reason or "not available" in main.reason
+        awaits = main.kind == "awaits data"
         budget = f"planned: {_budget(planned, None, len(planned.get('seeds', [0])))}" if planned else "-"
         return StatusRow(experiment, runs, "awaits data" if awaits else "not run",
                          _data(planned, paper_dataset), budget, f"{main.reason} To run it: `{main.command}`")

@@ -119,3 +119,15 @@ def test_profile_evolutions_refuse_bad_seeds(tmp_path, monkeypatch):
     monkeypatch.setenv("EVOSYNTH_ROOT", str(tmp_path))
     with pytest.raises(ConfigError, match="seeds"):
         results.profile_evolutions("x")
+
+
+def test_a_missing_dataset_is_published_as_awaiting_data_when_publishing(tmp_path, monkeypatch):
+    """With publish, a missing dataset is recorded as not run of kind "awaits data" (the status table reads the
+    kind, not the message)."""
+    monkeypatch.delenv("EVOSYNTH_DATA", raising=False)
+    config = evolutions_of(ROOT / "profiles" / "paper" / "evolve-stl10.yaml")[0].config.replace(
+        data_dir=str(tmp_path / "empty"))
+    nr = results.ensure_results(config, "paper", "stl10", tmp_path / "runs", tmp_path / "results", publish=True)
+    assert isinstance(nr, results.NotRun) and nr.kind == "awaits data"
+    again = results.load_published("paper", "stl10", tmp_path / "results")
+    assert again.kind == "awaits data" and "not found" in again.reason
