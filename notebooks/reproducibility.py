@@ -159,17 +159,21 @@ if verify_here:
 # ## What a re-run in the other arithmetic gives
 #
 # The quick MNIST evolution (13 generations, 3 seeds) was published from bf16 training. Re-computed by
-# `evosynth verify evolve-mnist --profile quick --all-seeds` on a CPU without fast bf16, it trains in fp32: every
-# generation's synapses and accuracy in both arithmetics, mean over the seeds, and the change (mean, smallest and
-# largest over the seeds).
+# `evosynth verify evolve-mnist --profile quick --all-seeds --threads 1` on a CPU without fast bf16, it trains in
+# fp32: every generation's synapses and accuracy in both arithmetics, mean over the seeds, and the change (mean,
+# smallest and largest over the seeds). The seed drives every draw, so the two arithmetics start from the same
+# ancestor weights and data order; they part in the last bits of the first training step, and the draws of the
+# genetic encoding follow the weights.
 
 # %% tags=["hide-input"]
 study = [d for d in reproduction.published_verifications(arithmetic_study)
          if d.get("published_settings", {}).get("arithmetic") != d.get("settings", {}).get("arithmetic")]
 if study:
-    arith = {(d["published_settings"]["arithmetic"], d["settings"]["arithmetic"]) for d in study}
-    display.show(f"Published in {', '.join(a for a, _ in arith)}, re-computed in {', '.join(b for _, b in arith)}; "
-                 f"{len(study)} runs.")
+    first = study[0]
+    display.show(f"Published: {first['published_settings']['arithmetic']} at {first['published_settings']['threads']} "
+                 f"threads. Re-computed: {first['settings']['arithmetic']} at {first['settings']['threads']} "
+                 f"{'thread' if first['settings']['threads'] == 1 else 'threads'}, on {first['here']['kind']['cpu']} "
+                 f"(commit `{str(first.get('commit'))[:12]}`); {len(study)} seeds.")
     display.show(reproduction.arithmetic_comparison(study))
 else:
     display.show(f"Not published yet (`{arithmetic_study}`).")

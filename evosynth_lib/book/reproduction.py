@@ -41,7 +41,7 @@ def arithmetic_table(profile: str, results_dir: str | os.PathLike = RESULTS) -> 
     """Per published run of ``profile``: the arithmetic it trained in, its thread count and machine kind."""
     root = resolve(results_dir) / profile
     rows = []
-    for d in sorted({p.parent for p in root.rglob("generations.csv")} - {p.parent for p in root.rglob("verification.csv")}):
+    for d in sorted({p.parent for p in root.rglob("generations.csv")} - {p.parent for p in root.rglob("verification.json")}):
         found = load_published(profile, str(d.relative_to(root)), results_dir)
         if isinstance(found, NotRun) or not found.config:
             continue
@@ -70,13 +70,15 @@ def verification_summary(docs: list[dict[str, Any]]) -> pd.DataFrame:
     for d in docs:
         cols = d["columns"]
         differing = cols[cols["difference"] > 0]
+        decisive = differing[differing["kind"].isin(["count", "metric"])]  # not float noise in check columns
         here = d["here"]["kind"] or {}
         cap = ", ".join(f"{k}={v}" for k, v in (here.get("isa_cap") or {}).items())
         rows.append({"Computed on": f"{here.get('cpu')} ({here.get('capability')}{'; ' + cap if cap else ''})",
                      "Threads": d["here"].get("threads"), "Tolerance": d["tier"],
                      "Columns not bit-identical": f"{len(differing)} of {len(cols)}",
-                     "Largest difference": (f"{differing.iloc[differing['difference'].argmax()]['column']}: "
-                                            f"{differing['difference'].max():.2g}" if len(differing) else "none"),
+                     "Largest change of a count or metric": (
+                         f"{decisive.iloc[decisive['difference'].argmax()]['column']}: "
+                         f"{decisive['difference'].max():.2g}" if len(decisive) else "none"),
                      "Verdict": d["verdict"].split(": ", 1)[-1]})
     return pd.DataFrame(rows)
 

@@ -66,7 +66,8 @@ def results_table(profile: str, results_dir: str | os.PathLike = RESULTS) -> Any
     """Every published run of ``profile``: dataset, generations, seed, run id, commit, duration, hardware."""
     root = resolve(results_dir) / profile
     rows = []
-    for d in sorted({p.parent for p in root.rglob("generations.csv")} | {p.parent for p in root.rglob("not_run.json")}):
+    runs = {p.parent for p in root.rglob("generations.csv")} - {p.parent for p in root.rglob("verification.json")}
+    for d in sorted(runs | {p.parent for p in root.rglob("not_run.json")}):
         found = load_published(profile, str(d.relative_to(root)), results_dir)
         if isinstance(found, NotRun):
             rows.append({"run": found.name, "status": "not run", "dataset": None, "generations": None,

@@ -86,13 +86,9 @@ def _tiny_config(**kw):
                            batch_size=32, synthetic_size=(256, 64), threads=1, **kw).validate()
 
 
-def test_bf16_training_keeps_masks_exact_and_is_deterministic(tmp_path):
-    fast, why = training.bf16_training_support("cpu")
+def test_bf16_training_keeps_masks_exact_and_is_deterministic(tmp_path, monkeypatch):
+    monkeypatch.setenv(training.ARITHMETIC_ENV, "bf16")  # bf16 on any CPU (emulated, slowly, where not native)
     config = _tiny_config(precision="bf16")
-    if not fast:  # a CPU without AMX / AVX512-BF16: refused, naming why
-        with pytest.raises(ValueError, match="precision='bf16'.*use precision=fp32"):
-            evolve(config, runs_dir=tmp_path, progress=False)
-        return
     a = evolve(config, runs_dir=tmp_path / "a", progress=False)
     b = evolve(config, runs_dir=tmp_path / "b", progress=False)
     for g in (1, 2):
@@ -104,21 +100,32 @@ def test_bf16_training_keeps_masks_exact_and_is_deterministic(tmp_path):
             w = ca["model"][k]
             assert (w[~m] == 0).all() and w.dtype == torch.float32  # dead synapses exactly 0, fp32 master weights
         assert any(not m.all() for m in ca["masks"].values()) or g == 1
-    rows = store.open_run(a).finished
-    assert rows[-1]["generation"] == 2
+    run = store.open_run(a)
+    assert run.finished[-1]["generation"] == 2 and run.settings["arithmetic"] == "bf16"
 
 
-def test_bf16_is_refused_where_the_device_is_slow(monkeypatch):
+def test_bf16_falls_back_to_fp32_where_the_device_is_slow_and_the_run_records_it(monkeypatch, tmp_path):
+    monkeypatch.delenv(training.ARITHMETIC_ENV, raising=False)
     monkeypatch.setattr(training, "_cpu_flags", lambda: {"avx2"})
     fast, why = training.bf16_training_support("cpu")
     assert not fast and "without amx_bf16/avx512_bf16" in why
-    with pytest.raises(ValueError, match="does not run bf16 fast"):
-        make_task(_tiny_config(precision="bf16"), "cpu")
+    assert training.training_arithmetic("bf16", "cpu")[0] == "fp32"
+    assert make_task(_tiny_config(precision="bf16"), "cpu").arithmetic == "fp32"
+    run = store.open_run(evolve(_tiny_config(precision="bf16").replace(generations=1), runs_dir=tmp_path,
+                                progress=False))
+    assert run.settings["arithmetic"] == "fp32"
+    monkeypatch.setattr(training, "_cpu_flags", lambda: {"avx512_bf16"})
+    monkeypatch.setattr(training, "mkldnn_check", lambda name: True)
+    assert training.training_arithmetic("bf16", "cpu")[0] == "bf16"  # where it is fast, bf16
+    assert training.training_arithmetic("fp32", "cpu")[0] == "fp32"
+    monkeypatch.setenv(training.ARITHMETIC_ENV, "bf16")
+    assert training.training_arithmetic("fp32", "cpu") == ("bf16", f"forced by {training.ARITHMETIC_ENV}")
+    monkeypatch.setenv(training.ARITHMETIC_ENV, "fp64")
+    with pytest.raises(ValueError, match="invalid EVOSYNTH_ARITHMETIC='fp64'"):
+        training.training_arithmetic("fp32", "cpu")
 
 
-def test_bf16_step_changes_no_dead_weight(tiny):
-    if not training.bf16_training_support("cpu")[0]:
-        pytest.skip("this CPU runs bf16 slowly (the refusal is tested above)")
+def test_bf16_step_changes_no_dead_weight(tiny):  # bf16 is emulated where the CPU lacks it: slower, same rule
     masks = full_masks(tiny)
     first = next(iter(masks))
     masks[first][0, 0] = False
