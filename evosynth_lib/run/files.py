@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import shutil
 from pathlib import Path
+
+from ..hashing import sha256  # noqa: F401  (the store's checksum: files.sha256)
 from typing import BinaryIO, Callable
 
 NO_SPACE_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
@@ -24,14 +25,6 @@ class CorruptCheckpointError(RuntimeError):
 
 class RunStoreError(RuntimeError):
     """A run folder is in a state the store refuses to touch (it says what to do)."""
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def temp_path(path: Path) -> Path:

@@ -15,13 +15,7 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+from ..hashing import sha256
 
 
 def temp_path(path: Path) -> Path:
@@ -46,14 +40,14 @@ def verified(entry: Path, members: list[Path], source: str) -> bool:
     """Whether the cache entry ``entry`` (its files ``members``) was made from ``source`` and is unaltered."""
     try:
         record = json.loads(record_path(entry).read_text())
-        return record["source"] == source and all(record["sha256"][m.name] == _sha256(m) for m in members)
+        return record["source"] == source and all(record["sha256"][m.name] == sha256(m) for m in members)
     except (OSError, ValueError, KeyError, TypeError):  # no record, an unreadable one, a missing file
         return False
 
 
 def seal(entry: Path, members: list[Path], source: str) -> None:
     """Record what ``entry`` was made from and the sha256 of its files (after they are written)."""
-    record = {"source": source, "sha256": {m.name: _sha256(m) for m in members}}
+    record = {"source": source, "sha256": {m.name: sha256(m) for m in members}}
     tmp = temp_path(record_path(entry))
     tmp.write_text(json.dumps(record, indent=1))
     tmp.replace(record_path(entry))
