@@ -23,9 +23,9 @@ class TinyNet(nn.Module):
 
     def __init__(self):
         super().__init__()
-        fc = nn.Linear(16, 6)
-        fc.cluster_input_shape = (4, 2, 2)
-        self.layers = nn.Sequential(nn.Conv2d(2, 4, 3), nn.ReLU(), nn.Flatten(), fc, nn.ReLU(), nn.Linear(6, 3))
+        self.layers = nn.Sequential(nn.Conv2d(2, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(16, 6), nn.ReLU(),
+                                    nn.Linear(6, 3))
+        self.input_shape = (2, 4, 4)
         self.layer_names = ["conv", "fc_conv", "fc"]
 
     def forward(self, x):

@@ -1,25 +1,25 @@
 """Compaction (beyond the papers): the physically smaller dense network equivalent to a masked one.
 
 The papers report *potential* speed-ups (cluster efficiency). To measure real ones we rebuild the network
-without what the masks killed:
+without what the masks killed. The unit is a *channel group* of the network's dependency graph
+(``structure.py``): output channels that exist together (one layer's, or those of every layer feeding the same
+residual sum), with the layers that read them. A group's channel is removed when
 
-* an output channel (unit) that the next layer no longer reads is dropped;
-* an output channel whose weights are all dead outputs a constant (its bias, through ReLU/max-pooling); it is
-  dropped and, when that is exact, its constant is folded into the next layer's bias (next layer fully
-  connected, or a convolution without zero padding); a zero constant is simply dropped;
-* dropping a layer's output channel removes the matching input channel of the next layer, which can make
-  more channels unread; this repeats until nothing changes.
+* no layer reads it any more (every reader's weights on it are dead), or
+* every layer producing it is dead on it, so it carries a constant (its bias, through ReLU, pooling,
+  normalisation): the constant is folded into the readers' biases where that is exact (the reader is fully
+  connected, or a convolution without zero padding), a zero constant needs no fold; then nobody reads it.
 
-The input channels of the first layer and the outputs of the last layer are never touched, so the compact
-network computes the same function (checked to 1e-5 by the tests). Needs the model's weighted layers in one
-``nn.Sequential`` called ``layers`` with only ReLU, max-pooling, dropout and flatten between them.
+Removing a channel zeroes what its producers spent on it, which can leave more channels unread or dead; this
+repeats until nothing changes. The network's input channels and the channels of layers that feed its output are
+never touched, so the compact network computes the same function (checked to 1e-5 by the tests, and on a
+random input by :func:`compact` itself). Channels are removed physically by Torch-Pruning's dependency graph.
 
 Hardware alignment (``align=m``): matrix units and vectorised kernels run fastest on channel counts that are
 multiples of 8 or 16; a compacted layer with 41 channels can be slower than the full one with 64. With
-``align=m`` each layer whose outputs are not the network's keeps ``ceil(kept / m) * m`` output channels (never
-more than it had): the extra ones are dropped channels put back as *zero channels* (zero weights, zero bias,
-and zero weights in the next layer reading them), so the function is unchanged. Which ``m`` is fastest is a
-property of the device and engine: ``run/deploy.py`` chooses it by measurement.
+``align=m`` each group keeps ``ceil(kept / m) * m`` channels (never more than it had): the extra ones are
+removed channels put back as *zero channels* (nobody reads them), so the function is unchanged. Which ``m`` is
+fastest is a property of the device and engine: ``run/deploy.py`` chooses it by measurement.
 """
 from __future__ import annotations
 
@@ -30,34 +30,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from .masks import Masks, apply_masks
-
-_BETWEEN = (nn.ReLU, nn.MaxPool2d, nn.Dropout, nn.Flatten, nn.Identity)
-
-
-def _in_view(layer: nn.Module, w: torch.Tensor) -> torch.Tensor:
-    """The weight as ``[out, in_channels, rest]`` where an input channel is what the previous layer outputs."""
-    if isinstance(layer, nn.Conv2d):
-        return w.reshape(w.shape[0], w.shape[1], -1)
-    shape = getattr(layer, "cluster_input_shape", None)
-    if shape is not None:
-        return w.reshape(w.shape[0], shape[0], -1)
-    return w.reshape(w.shape[0], w.shape[1], 1)
-
-
-def _new_layer(layer: nn.Module, w: torch.Tensor, b: torch.Tensor, keep_in: torch.Tensor, keep_out: torch.Tensor):
-    w = _in_view(layer, w)[keep_out][:, keep_in]
-    if isinstance(layer, nn.Conv2d):
-        new = nn.Conv2d(int(keep_in.sum()), int(keep_out.sum()), layer.kernel_size, layer.stride, layer.padding,
-                        layer.dilation, bias=True)
-        new.weight.data = w.reshape(w.shape[0], w.shape[1], *layer.kernel_size).contiguous()
-    else:
-        new = nn.Linear(w.shape[1] * w.shape[2], w.shape[0], bias=True)
-        new.weight.data = w.reshape(w.shape[0], -1).contiguous()
-        shape = getattr(layer, "cluster_input_shape", None)
-        if shape is not None:
-            new.cluster_input_shape = (int(keep_in.sum()), shape[1], shape[2])
-    new.bias.data = b[keep_out].clone()
-    return new.to(layer.weight.device, layer.weight.dtype)
+from .structure import ChannelGroup, Structure, _out_fn, network_structure
 
 
 def _align_alive(alive: torch.Tensor, align: int) -> None:
@@ -69,63 +42,106 @@ def _align_alive(alive: torch.Tensor, align: int) -> None:
         alive[dropped] = True
 
 
+def _example(model: nn.Module) -> torch.Tensor:
+    p = next(model.parameters())
+    g = torch.Generator().manual_seed(0)  # never the global generator: compaction must not change training
+    return torch.rand(2, *model.input_shape, generator=g).to(p.device, p.dtype)
+
+
+def _reader_inputs(model: nn.Module, s: Structure) -> dict[str, torch.Tensor]:
+    """What each layer reads, on a fixed random input (only the constant channels' values are used)."""
+    seen, handles = {}, []
+    for key, layer in s.layers.items():
+        handles.append(layer.module.register_forward_pre_hook(
+            lambda _m, args, key=key: seen.__setitem__(key, args[0].detach().clone())))
+    try:
+        model(_example(model))
+    finally:
+        for h in handles:
+            h.remove()
+    return seen
+
+
+def _foldable(module: nn.Module) -> bool:
+    return isinstance(module, nn.Linear) or all(p == 0 for p in module.padding)
+
+
+def _remove_channel(s: Structure, g: ChannelGroup, o: int, inputs) -> bool:
+    """Make channel ``o`` of group ``g`` unread (module docstring); False when it must stay."""
+    layers = s.layers
+    readers = {k: (layers[k].module, t[o]) for k, t in g.readers.items()}
+    read = any(bool(m.weight[:, i].any()) for m, i in readers.values())
+    if read:
+        if any(bool(layers[k].module.weight[t[o]].any()) for k, t in g.producers.items()):
+            return False  # alive and read
+        inputs = inputs()
+        values = [inputs[k][:, i] for k, (_, i) in readers.items()]
+        c = values[0].flatten()[0]
+        if not all(bool((v == c).all()) for v in values):
+            return False
+        if c != 0:
+            if not all(_foldable(m) for m, _ in readers.values()):
+                return False
+            for m, i in readers.values():
+                w = m.weight[:, i]
+                m.bias += c * w.reshape(w.shape[0], -1).sum(dim=1)
+        for m, i in readers.values():
+            m.weight[:, i] = 0
+    for k, t in g.producers.items():
+        m = layers[k].module
+        m.weight[t[o]] = 0
+        m.bias[t[o]] = 0
+    return True
+
+
 @torch.no_grad()
 def compact(model: nn.Module, masks: Masks | None = None, align: int = 1) -> nn.Module:
     """A dense copy of ``model`` (masks applied) without dead or unread channels; same outputs.
 
-    ``align``: round each hidden layer's kept output channels up to a multiple of it with zero channels
-    (module docstring); 1 (the default) keeps exactly the live ones.
+    ``align``: round each channel group's kept channels up to a multiple of it with zero channels (module
+    docstring); 1 (the default) keeps exactly the live ones.
     """
     if not isinstance(align, int) or isinstance(align, bool) or align < 1:
         raise ValueError(f"align must be an integer >= 1, got {align!r}")
     model = copy.deepcopy(model).eval()
     if masks is not None:
         apply_masks(model, masks)
-    seq = model.layers
-    idx = [i for i, l in enumerate(seq) if isinstance(l, (nn.Conv2d, nn.Linear))]
-    for a, b in zip(idx, idx[1:]):
-        for op in seq[a + 1: b]:
-            if not isinstance(op, _BETWEEN) or (isinstance(op, nn.MaxPool2d) and op.ceil_mode):
-                raise NotImplementedError(f"compaction does not handle {type(op).__name__} between layers")
-    layers = [seq[i] for i in idx]
-    W = [l.weight.detach().clone() for l in layers]
-    B = [l.bias.detach().clone() if l.bias is not None else torch.zeros(l.weight.shape[0], device=l.weight.device,
-                                                                        dtype=l.weight.dtype) for l in layers]
-    alive = [torch.ones(w.shape[0], dtype=torch.bool, device=w.device) for w in W]
+    s = network_structure(model)
+    for layer in s.layers.values():  # a fold needs a bias
+        m = layer.module
+        if m.bias is None:
+            m.bias = nn.Parameter(torch.zeros(m.weight.shape[0], device=m.weight.device, dtype=m.weight.dtype))
+    reference = model(_example(model))
+    cache = {}
+
+    def inputs():  # folds keep every live value, so one pass serves the whole loop
+        if not cache:
+            cache.update(_reader_inputs(model, s))
+        return cache
+
+    alive = {g.root: torch.ones(g.size, dtype=torch.bool) for g in s.groups}
     changed = True
     while changed:
         changed = False
-        for k in range(len(layers) - 1):
-            between = seq[idx[k] + 1: idx[k + 1]]
-            relu = any(isinstance(op, nn.ReLU) for op in between)
-            nxt = layers[k + 1]
-            exact_fold = isinstance(nxt, nn.Linear) or all(p == 0 for p in nxt.padding)
-            wn = _in_view(nxt, W[k + 1])  # a view: edits go to W[k+1]
-            read = wn.abs().sum(dim=(0, 2)) > 0
-            dead = W[k].reshape(W[k].shape[0], -1).abs().sum(dim=1) == 0
-            for o in torch.nonzero(alive[k]).flatten().tolist():
-                if read[o] and not dead[o]:
-                    continue
-                if read[o]:  # dead but read: its output is a constant
-                    v = torch.relu(B[k][o]) if relu else B[k][o]
-                    if v != 0:
-                        if not exact_fold:
-                            continue
-                        B[k + 1] += v * wn[:, o].sum(dim=1)
-                    wn[:, o] = 0
-                alive[k][o] = False
-                W[k][o] = 0
-                B[k][o] = 0
-                changed = True
-    for k in range(len(layers)):  # never leave a layer empty
-        if not alive[k].any():
-            alive[k][0] = True
-        if align > 1 and k < len(layers) - 1:  # dropped channels have zero weights, bias and readers
-            _align_alive(alive[k], align)
-    for k, i in enumerate(idx):
-        keep_in = alive[k - 1] if k > 0 else torch.ones(_in_view(layers[0], W[0]).shape[1], dtype=torch.bool,
-                                                        device=W[0].device)
-        seq[i] = _new_layer(layers[k], W[k], B[k], keep_in, alive[k])
+        for g in s.groups:
+            for o in torch.nonzero(alive[g.root]).flatten().tolist():
+                if _remove_channel(s, g, o, inputs):
+                    alive[g.root][o] = False
+                    changed = True
+    for g in s.groups:
+        keep = alive[g.root]
+        if not keep.any():  # never leave a layer empty
+            keep[0] = True
+        if align > 1:
+            _align_alive(keep, align)
+        removed = torch.nonzero(~keep).flatten().tolist()
+        if removed:
+            root = s.layers[g.root].module
+            s.graph.get_pruning_group(root, _out_fn(root), idxs=removed).prune()
+    difference = float((model(_example(model)) - reference).abs().max()) if reference.numel() else 0.0
+    if not difference <= 1e-4 * max(1.0, float(reference.abs().max())):
+        raise RuntimeError(f"compaction changed the network's outputs by {difference:.3g}: a structure the "
+                           "dependency graph does not describe exactly")
     return model
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .structure import network_structure
+
 Masks = dict[str, torch.Tensor]
 
 
@@ -21,12 +23,8 @@ def prunable_weights(model: nn.Module) -> dict[str, nn.Parameter]:
 
 
 def layer_names(model: nn.Module) -> dict[str, str]:
-    """``{weight parameter name: short layer name}`` (``conv1``, ``ip1``... when the model names them)."""
-    keys = list(prunable_modules(model))
-    names = getattr(model, "layer_names", None) or [f"layer{i + 1}" for i in range(len(keys))]
-    if len(names) != len(keys):
-        raise ValueError(f"model declares {len(names)} layer names for {len(keys)} prunable layers")
-    return dict(zip(keys, names))
+    """``{weight parameter name: short layer name}`` (``conv1``, ``ip1``...: the model's ``layer_names``)."""
+    return network_structure(model).names()
 
 
 def full_masks(model: nn.Module) -> Masks:

@@ -14,7 +14,7 @@ from torch import nn
 
 from ..config import EvolutionConfig
 from .baselines import baseline_masks
-from .clusters import cluster_view, layer_granularities
+from .clusters import layer_clusters
 from .encoding import cluster_probability, synapse_probability, synaptic_probability
 from .environment import environmental_factor, factor_split, survival_thresholds, synapse_budget
 from .masks import Masks, apply_masks, prunable_modules
@@ -36,10 +36,10 @@ class LayerDNA:
 
 def genetic_encoding(model: nn.Module, masks: Masks, config: EvolutionConfig) -> dict[str, LayerDNA]:
     """The network's DNA: eq. 4 and eq. 5 per prunable layer, on the CPU, from ``|w|`` and the live masks."""
-    dna, granularity = {}, layer_granularities(model, config.granularity)
+    dna = {}
     for name, module in prunable_modules(model).items():
-        w = cluster_view(module.weight.detach().cpu(), module, granularity[name])
-        live = cluster_view(masks[name].cpu(), module, granularity[name])
+        w = layer_clusters(model, name, module.weight.detach().cpu(), config.granularity)
+        live = layer_clusters(model, name, masks[name].cpu(), config.granularity)
         p_cluster = (cluster_probability(w, config.tau, config.normaliser, config.quantile, live)
                      if config.pruning != "synapse_only" else live.any(dim=1).float())  # 2016: no cluster factor
         dna[name] = LayerDNA(

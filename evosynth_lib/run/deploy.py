@@ -107,7 +107,7 @@ class Networks:
 
 
 def channels(net) -> str:
-    return "-".join(str(m.weight.shape[0]) for m in net.layers if hasattr(m, "weight") and m.weight is not None)
+    return "-".join(str(m.weight.shape[0]) for m in prunable_modules(net).values())
 
 
 def choose_alignment(nets: Networks, v: Variant, g: int, shape, candidates, threads: int, warmup: int,

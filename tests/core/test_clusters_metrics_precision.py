@@ -1,7 +1,7 @@
 """Cluster views, architecture metrics and the fp16 synaptic precision restriction."""
 import torch
 
-from evosynth_lib.core.clusters import cluster_view, live_clusters
+from evosynth_lib.core.clusters import cluster_view, layer_clusters, live_clusters
 from evosynth_lib.core.masks import full_masks
 from evosynth_lib.core.metrics import architecture_metrics
 from evosynth_lib.core.precision import is_fp16_representable, restrict_to_fp16
@@ -11,11 +11,13 @@ from evosynth_lib.tasks.classification.models import LeNet5
 def test_cluster_granularities():
     m = LeNet5()
     ip1 = m.layers[5]
-    assert cluster_view(ip1.weight, ip1).shape == (25_000, 16)
-    assert cluster_view(ip1.weight, ip1, "filter").shape == (500, 800)
-    assert cluster_view(ip1.weight, ip1, "synapse").shape == (400_000, 1)
+    assert layer_clusters(m, "layers.5.weight", ip1.weight).shape == (25_000, 16)  # a 50 x 4 x 4 map: 4x4 kernels
+    assert layer_clusters(m, "layers.5.weight", ip1.weight, "filter").shape == (500, 800)
+    assert layer_clusters(m, "layers.5.weight", ip1.weight, "synapse").shape == (400_000, 1)
     ip2 = m.layers[7]
-    assert cluster_view(ip2.weight, ip2).shape == (5_000, 1)
+    assert layer_clusters(m, "layers.7.weight", ip2.weight).shape == (5_000, 1)
+    assert layer_clusters(m, "layers.7.weight", ip2.weight, "filter").shape == (5_000, 1)  # the output layer
+    assert cluster_view(ip1.weight, 50).shape == (25_000, 16)
 
 
 def test_metrics_count_weights_not_biases():

@@ -1,11 +1,8 @@
 """The ancestor networks of the seed paper.
 
-Every model keeps its weighted layers in one ``nn.Sequential`` called ``layers`` and its forward pass is
-``self.layers(x)`` (plus weight-free post-processing at most). Compaction (``compaction.py``) relies on that.
-
-A ``Linear`` layer that reads a flattened ``C x h x w`` map carries ``cluster_input_shape = (C, h, w)``: it acts
-as a convolution whose kernel covers the whole map, so its synaptic clusters are ``h x w`` kernels
-(``clusters.py``).
+Each meets the core's :class:`~evosynth_lib.core.structure.Evolvable` protocol: it states the shape of one input
+(``input_shape``) and a short name per weighted layer (``layer_names``); the rest (which layer reads a flattened
+``C x h x w`` map, which feeds the output) the core reads from the network's dependency graph.
 """
 from __future__ import annotations
 
@@ -15,9 +12,7 @@ from torch import nn
 
 def _linear_after_map(in_shape: tuple[int, int, int], out_features: int) -> nn.Linear:
     c, h, w = in_shape
-    layer = nn.Linear(c * h * w, out_features)
-    layer.cluster_input_shape = (c, h, w)
-    return layer
+    return nn.Linear(c * h * w, out_features)
 
 
 def _conv_stage_shape(stage: nn.Module, in_shape: tuple[int, int, int]) -> tuple[int, int, int]:
@@ -47,6 +42,7 @@ class LeNet5(nn.Module):
             _linear_after_map(map_shape, 500), nn.ReLU(inplace=True),
             nn.Linear(500, num_classes),
         )
+        self.input_shape = tuple(in_shape)
         self.layer_names = ["conv1", "conv2", "ip1", "ip2"]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -96,6 +92,7 @@ class AlexNetCIFAR(nn.Module):
             _linear_after_map(map_shape, hidden), nn.ReLU(inplace=True),
             nn.Linear(hidden, num_classes),
         )
+        self.input_shape = tuple(in_shape)
         self.layer_names = ["conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7"]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -20,8 +20,9 @@ class DetectNet(nn.Module):
         cvg_bbox 5 @1x1x8w
 
     ``w = 16`` has 429,616 weights (biases excluded). The input height and width must be multiples of
-    ``stride``; inputs are RGB in ``[0, 1]``. As in the classifiers (``classification/models.py``), the weighted
-    layers are in one ``nn.Sequential`` called ``layers`` and ``forward`` is ``self.layers(x)``.
+    ``stride``; inputs are RGB in ``[0, 1]``. As the classifiers (``classification/models.py``), it meets the core's
+    ``Evolvable`` protocol: ``input_shape`` (one input the network is traced with: it is fully convolutional, any
+    size that is a multiple of ``stride`` works) and ``layer_names``.
     """
 
     def __init__(self, width: int = 16, stride: int = 16, in_channels: int = 3, cover_prior: float = 0.02):
@@ -45,6 +46,7 @@ class DetectNet(nn.Module):
             + [nn.Conv2d(8 * w, 5, 1)]
         )
         self.layers = nn.Sequential(*layers)
+        self.input_shape = (in_channels, 4 * stride, 4 * stride)
         self.layer_names = ["conv1", "conv2", "conv3", "conv4", "conv5", "conv6", "conv7", "cvg_bbox"]
         for m in self.layers:
             if isinstance(m, nn.Conv2d):

@@ -3,6 +3,7 @@ import torch
 
 from evosynth_lib.core.clusters import total_clusters
 from evosynth_lib.core.masks import prunable_modules
+from evosynth_lib.core.structure import network_structure
 from evosynth_lib.tasks.classification.models import AlexNetCIFAR, LeNet5
 
 
@@ -17,7 +18,8 @@ def test_lenet5_is_caffes():
 def test_lenet5_for_stl10_adapts_ip1():
     m = LeNet5((3, 96, 96))
     assert tuple(m.layers[5].weight.shape) == (500, 50 * 21 * 21)
-    assert m.layers[5].cluster_input_shape == (50, 21, 21)
+    assert network_structure(m).layers["layers.5.weight"].input_channels == 50  # a 50 x 21 x 21 map
+    assert total_clusters(m)["ip1"] == 500 * 50
     assert m(torch.randn(1, 3, 96, 96)).shape == (1, 10)
 
 
