@@ -35,6 +35,7 @@ NORMALISERS = ("max", "quantile", "mean")
 SCHEDULES = ("constant", "step", "cosine")
 GRANULARITIES = ("kernel", "filter", "synapse")
 FACTOR_LEVELS = ("synapse", "cluster", "both")
+ENVIRONMENTS = ("synapses", "flops")  # what the cap limits: synapses (the papers) or the compacted network's FLOPs
 OPTIMIZERS = ("sgd", "adam")
 PRECISIONS = ("fp32", "bf16")  # training arithmetic: fp32, or bf16 autocast + channels-last (fp32 master weights)
 # how an offspring is made: the papers' evolutionary synthesis, or a baseline at given synapse counts
@@ -130,9 +131,10 @@ _HASHED = ("dataset", "model", "epochs", "first_epochs", "lr", "momentum", "weig
            "inherit", "train_subset", "test_subset")
 _FLOAT_FIELDS = ("epochs", "first_epochs", "lr", "momentum", "weight_decay", "cap", "quantile", "tau")
 _NOT_HASHED = ("generations", "settings")
-_LATER = ("precision", "pruning", "targets", "validation")
+_LATER = ("precision", "pruning", "targets", "validation", "environment")
 # fields that act only from generation 2 on, not on the ancestor (``run/ancestor.py``: ``ancestor_id``)
-OFFSPRING_ONLY = ("generations", "cap", "factor_level", "normaliser", "quantile", "tau", "inherit", "pruning", "targets")
+OFFSPRING_ONLY = ("generations", "cap", "factor_level", "normaliser", "quantile", "tau", "inherit", "pruning", "targets",
+                  "environment")
 
 
 @dataclass
@@ -170,6 +172,7 @@ class EvolutionConfig:
     pruning: str = "evolutionary"  # | synapse_only (2016: no cluster factor) | magnitude | random (baselines)
     targets: tuple[int, ...] | None = None  # synapses of generation 1, 2, ... for magnitude / random pruning
     validation: int = 0  # hold out this many training examples (seeded) and report their accuracy
+    environment: str = "synapses"  # offspring <= cap x parent's synapses, or x its compacted network's FLOPs
     settings: RunSettings = field(default_factory=RunSettings)  # where it runs: data_dir, device, threads, ...
 
     def __post_init__(self):
@@ -211,7 +214,8 @@ class EvolutionConfig:
         c("quantile", _is_number(self.quantile) and 0 < self.quantile <= 1, "must be a number in (0, 1]")
         c("tau", _is_number(self.tau) and self.tau >= 0, "must be a number >= 0")
         for name, choices in (("schedule", SCHEDULES), ("normaliser", NORMALISERS),
-                              ("granularity", GRANULARITIES), ("factor_level", FACTOR_LEVELS)):
+                              ("granularity", GRANULARITIES), ("factor_level", FACTOR_LEVELS),
+                              ("environment", ENVIRONMENTS)):
             c(name, getattr(self, name) in choices, f"choose one of {', '.join(choices)}")
         for name in ("fp16", "inherit", "half_inference"):
             c(name, isinstance(getattr(self, name), bool), "must be true or false")

@@ -15,12 +15,21 @@ an expectation, without biasing the unconstrained case:
 
 Every synapse has a threshold ``t`` (:func:`survival_thresholds`): it survives iff ``t < f``. The largest
 admissible ``f`` is then the (budget+1)-th smallest threshold, computed exactly (no bisection).
+
+A compute environment (``environment: flops``, beyond the papers) keeps the same draws and the same
+probabilities (eq. 4-5: heredity decides *which* clusters are likely to survive) and limits instead the
+offspring's *compute*: the dense FLOPs of its compacted network (``compaction.py``) at most ``cap`` times its
+parent's. FLOPs only grow with ``f`` too, so :func:`compute_environmental_factor` finds the largest admissible
+``f`` by bisection over the sorted thresholds. Compaction removes a channel only when all of its filter's kernels
+are dead (or nothing reads it), so with kernel clusters the factor must fall until whole filters die.
 """
 from __future__ import annotations
 
 import math
 
 import torch
+
+from typing import Callable
 
 from ..config import FACTOR_LEVELS
 
@@ -62,6 +71,26 @@ def environmental_factor(thresholds: torch.Tensor, budget: int) -> float:
         return 1.0
     # #(t < t_(k)) <= k - 1 for the k-th smallest t_(k); k = budget + 1 is the largest admissible.
     return float(torch.kthvalue(t.cpu(), budget + 1).values)
+
+
+def compute_environmental_factor(thresholds: torch.Tensor, flops_at: Callable[[float], int], budget: int) -> float:
+    """The largest ``f`` in [0, 1] whose sample ``thresholds < f`` has ``flops_at(f) <= budget``.
+
+    ``flops_at(f)``: the dense FLOPs of the compacted offspring that keeps the synapses with ``t < f``, a
+    non-decreasing function of ``f``. When even the smallest sample exceeds the budget, that sample's ``f``.
+    """
+    if flops_at(1.0) <= budget:
+        return 1.0
+    candidates = torch.unique(thresholds.reshape(-1).cpu())  # sorted; f = candidates[i] keeps the i smallest
+    candidates = candidates[candidates < 1.0]
+    lo, hi = 0, len(candidates) - 1  # invariant: the answer is in [lo, hi] (candidates[0]: keep nothing)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if flops_at(float(candidates[mid])) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return float(candidates[lo])
 
 
 def factor_split(f: float, level: str) -> tuple[float, float]:

@@ -7,6 +7,7 @@ the parent's weights; :func:`synthesize_offspring` draws the offspring's masks u
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 
 import torch
@@ -16,7 +17,9 @@ from ..config import EvolutionConfig
 from .baselines import baseline_masks
 from .clusters import layer_clusters
 from .encoding import cluster_probability, synapse_probability, synaptic_probability
-from .environment import environmental_factor, factor_split, survival_thresholds, synapse_budget
+from .compaction import compact, count_flops
+from .environment import (compute_environmental_factor, environmental_factor, factor_split, survival_thresholds,
+                          synapse_budget)
 from .masks import Masks, apply_masks, prunable_modules
 from .seeding import generator
 
@@ -61,15 +64,26 @@ def sample_masks(
         u_s = torch.rand(d.p_synapse.shape, generator=gen)
         thresholds[name] = survival_thresholds(d.p_cluster, d.p_synapse, u_c, u_s, config.factor_level)
     parent_synapses = int(sum(int(m.sum()) for m in masks.values()))
-    budget = synapse_budget(parent_synapses, config.cap)
-    f = environmental_factor(torch.cat([t.reshape(-1) for t in thresholds.values()]), budget)
-    child = {}
-    for name, t in thresholds.items():
-        keep = (t < f).reshape(modules[name].weight.shape)
-        child[name] = keep & masks[name].cpu()  # a synapse dead in the parent never comes back
+
+    def sample(f: float) -> Masks:  # a synapse dead in the parent never comes back
+        return {name: (t < f).reshape(modules[name].weight.shape) & masks[name].cpu() for name, t in thresholds.items()}
+
+    every = torch.cat([t.reshape(-1) for t in thresholds.values()])
+    extra = {}
+    if config.environment == "flops":  # the compacted offspring's FLOPs <= cap x the parent's
+        example = torch.zeros(1, *model.input_shape, device=next(model.parameters()).device)
+        flops_at = lambda f: count_flops(compact(model, sample(f)), example)  # noqa: E731
+        parent_flops = count_flops(compact(model, masks), example)
+        budget = math.floor(config.cap * parent_flops)
+        f = compute_environmental_factor(every, flops_at, budget)
+        extra = {"parent_flops": parent_flops, "flops_budget": budget}
+    else:
+        budget = synapse_budget(parent_synapses, config.cap)
+        f = environmental_factor(every, budget)
+    child = sample(f)
     kept = int(sum(int(m.sum()) for m in child.values()))
     f_c, f_s = factor_split(f, config.factor_level)
-    info = {
+    info = {**extra,
         "parent_synapses": parent_synapses,
         "budget": budget,
         "expected_synapses": float(sum(float(d.p_keep.sum()) for d in dna.values())),
