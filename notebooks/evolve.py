@@ -150,4 +150,4 @@ else:
 # %% tags=["hide-input"]
 if isinstance(result, results.Published) and "accuracy" in result.generations:
     speed = results.ensure_speed(result, runs_dir, publish=publish)
-    display.show(tables.speedup_table(result) if not isinstance(speed, str) else speed)
+    display.show(tables.potential_speedup_table(result) if not isinstance(speed, str) else speed)

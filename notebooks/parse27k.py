@@ -39,7 +39,7 @@ _declared = set(dir())
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from evosynth_lib.book import deploy, display, findings, names, paper, plots, readings as structured, results, tables
+from evosynth_lib.book import display, findings, names, paper, plots, readings as structured, results, speedups, tables
 from evosynth_lib.book.parameters import check_parameters
 
 check_parameters(globals(), _declared)
@@ -127,7 +127,7 @@ plt.show()
 # %% tags=["hide-input"]
 deployed = None
 if isinstance(result, results.Published):
-    deployed = deploy.show_deployment(result, "detection", ref["fps_last"] / ref["fps_first"],
+    deployed = speedups.show_deployment(result, "detection", ref["fps_last"] / ref["fps_first"],
                                       f"paper ({ref['hardware']})", runs_dir)
 else:
     display.show("No run, so no deployment measurement (see above).")
@@ -135,7 +135,7 @@ if deployed is not None:
     sizes = list(dict.fromkeys(deployed[0]["input"]))
     fig, axes = plt.subplots(len(sizes), 1, figsize=(9, 5.5 * len(sizes)), squeeze=False)
     for ax, size in zip(axes[:, 0], sizes):
-        deploy.plot_fps(ax, deployed[0], size, paper=([1, ref["generations"]], [ref["fps_first"], ref["fps_last"]],
+        speedups.plot_fps(ax, deployed[0], size, paper=([1, ref["generations"]], [ref["fps_first"], ref["fps_last"]],
                                                       f"paper ({ref['hardware']})"))
     fig.tight_layout()
     plt.show()

@@ -41,7 +41,7 @@ _declared = set(dir())
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
 
-from evosynth_lib.book import deploy, display, facts, findings, names, paper, plots, readings as structured, results, seeds, tables
+from evosynth_lib.book import display, facts, findings, names, paper, plots, readings as structured, results, seeds, speedups, tables
 from evosynth_lib.book.parameters import check_parameters
 
 check_parameters(globals(), _declared)
@@ -112,9 +112,9 @@ for dataset in paper.TABLE2_3:
     if isinstance(run, results.Published):
         last = max(paper.TABLE2_3[dataset])
         display.show(f"**{names.display_name(dataset)}** (ours: {names.display_name(run.dataset)})")
-        display.show(tables.speedup_table(run, [1, last]))
+        display.show(tables.potential_speedup_table(run, [1, last]))
         display.show(f"Deployed ({names.display_name(run.dataset)}):")
-        deploy.show_deployment(run, run.dataset, paper.TABLE2_3[dataset][last]["E"],
+        speedups.show_deployment(run, run.dataset, paper.TABLE2_3[dataset][last]["E"],
                                f"paper's potential (E, gen {last})")
 
 # %% [markdown]

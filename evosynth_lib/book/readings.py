@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..core.metrics import TASK_METRICS
 from ..run.deploy_report import BASELINE, ratios
-from .deploy import load_deploy
+from .speedups import load_deploy
 from .display import fmt
 from .results import Published
 
