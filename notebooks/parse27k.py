@@ -125,12 +125,10 @@ plt.show()
 # the test set, so a faster variant that is wrong shows. Only a published `deploy.csv` is shown.
 
 # %% tags=["hide-input"]
-deployed = None
-if isinstance(result, results.Published):
-    deployed = speedups.show_deployment(result, "detection", ref["fps_last"] / ref["fps_first"],
-                                      f"paper ({ref['hardware']})", runs_dir)
-else:
-    display.show("No run, so no deployment measurement (see above).")
+deployed = display.show_result(
+    result, lambda r: speedups.show_deployment(r, "detection", ref["fps_last"] / ref["fps_first"],
+                                               f"paper ({ref['hardware']})", runs_dir),
+    absent="No run, so no deployment measurement (see above).")
 if deployed is not None:
     sizes = list(dict.fromkeys(deployed[0]["input"]))
     fig, axes = plt.subplots(len(sizes), 1, figsize=(9, 5.5 * len(sizes)), squeeze=False)
