@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     if sub == "evolve":
         from .cli import main as run
     elif sub == "sweep":
-        from .sweep import main as run
+        from .sweep_command import main as run
     elif sub == "book":
         from .book.build import main as run
     elif sub == "deploy":

@@ -105,24 +105,23 @@ display.show(result)
 # cluster efficiencies, FLOPs, timings, commit) is in the published `generations.csv`.
 
 # %% tags=["hide-input"]
-if isinstance(result, results.Published):
-    display.show(tables.summary_table(result.generations))
-else:
-    display.show(f"No generations: {display_name(name)} was not run (see above).")
+display.show_result(result, lambda r: display.show(tables.summary_table(r.generations)),
+                    absent=f"No generations: {display_name(name)} was not run (see above).")
 
 # %% [markdown]
 # ## Accuracy vs architectural efficiency
 
 # %% tags=["hide-input"]
-if isinstance(result, results.Published):
+def plot_metric_vs_efficiency(result):
     metric = "accuracy" if "accuracy" in result.generations else "precision"
     fig, ax = plt.subplots(figsize=(8, 5))
     plots.plot_accuracy_vs_efficiency(ax, result, paper_dataset=dataset, metric=metric,
                                       label=f"ours ({display_name(dataset)})")
     ax.set_title(f"{display_name(dataset)}: {metric} vs architectural efficiency")
     plt.show()
-else:
-    display.show(f"No plot: {display_name(name)} was not run (see above).")
+
+
+display.show_result(result, plot_metric_vs_efficiency, absent=f"No plot: {display_name(name)} was not run (see above).")
 
 # %% [markdown]
 # ## Spread over seeds
@@ -150,4 +149,4 @@ else:
 # %% tags=["hide-input"]
 if isinstance(result, results.Published) and "accuracy" in result.generations:
     speed = results.ensure_speed(result, runs_dir, publish=publish)
-    display.show(tables.speedup_table(result) if not isinstance(speed, str) else speed)
+    display.show(tables.potential_speedup_table(result) if not isinstance(speed, str) else speed)

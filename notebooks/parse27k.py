@@ -31,7 +31,7 @@ runs_dir = "runs"  # the run store (checkpoints), needed only to measure speed w
 run = "parse27k"  # results/<profile>/<run>/ holds our fp16 detection evolution
 ablations = {}  # other published runs of the same detector to compare with: {run name: what differs}
 seed_runs = []  # published runs that repeat `run` with other seeds (the spread over seeds)
-readings = []  # published runs of the same detector under other readings of a cluster / the factor (structured offspring)
+granularity_runs = []  # published runs of the same detector with other cluster granularities / factor levels (structured offspring)
 loss_tolerance = None  # a reading "keeps" precision and recall when neither falls by more than this; None: the claim's
 _declared = set(dir())
 
@@ -39,7 +39,7 @@ _declared = set(dir())
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from evosynth_lib.book import deploy, display, findings, names, paper, plots, readings as structured, results, tables
+from evosynth_lib.book import display, findings, granularities, names, paper, plots, results, speedups, tables
 from evosynth_lib.book.parameters import check_parameters
 
 check_parameters(globals(), _declared)
@@ -125,17 +125,15 @@ plt.show()
 # the test set, so a faster variant that is wrong shows. Only a published `deploy.csv` is shown.
 
 # %% tags=["hide-input"]
-deployed = None
-if isinstance(result, results.Published):
-    deployed = deploy.show_deployment(result, "detection", ref["fps_last"] / ref["fps_first"],
-                                      f"paper ({ref['hardware']})", runs_dir)
-else:
-    display.show("No run, so no deployment measurement (see above).")
+deployed = display.show_result(
+    result, lambda r: speedups.show_deployment(r, "detection", ref["fps_last"] / ref["fps_first"],
+                                               f"paper ({ref['hardware']})", runs_dir),
+    absent="No run, so no deployment measurement (see above).")
 if deployed is not None:
     sizes = list(dict.fromkeys(deployed[0]["input"]))
     fig, axes = plt.subplots(len(sizes), 1, figsize=(9, 5.5 * len(sizes)), squeeze=False)
     for ax, size in zip(axes[:, 0], sizes):
-        deploy.plot_fps(ax, deployed[0], size, paper=([1, ref["generations"]], [ref["fps_first"], ref["fps_last"]],
+        speedups.plot_fps(ax, deployed[0], size, paper=([1, ref["generations"]], [ref["fps_first"], ref["fps_last"]],
                                                       f"paper ({ref['hardware']})"))
     fig.tight_layout()
     plt.show()
@@ -201,21 +199,21 @@ else:
 # The rule that names the reading which best reproduces paper 2's claim ("faster, precision and recall kept") was
 # fixed before these runs: among the readings whose precision and recall each fall by at most the tolerance below
 # from generation 1, the highest measured speed-up (last over first generation, same engine, precision and frame,
-# batch 1); if none keeps them, the one that loses least (`book/readings.py`).
+# batch 1); if none keeps them, the one that loses least (`book/granularities.py`).
 
 # %% tags=["hide-input"]
-structured_runs = {n: results.load_published(profile, n, results_dir) for n in dict.fromkeys([run, *readings])}
+structured_runs = {n: results.load_published(profile, n, results_dir) for n in dict.fromkeys([run, *granularity_runs])}
 structured_runs = {n: r for n, r in structured_runs.items() if isinstance(r, results.Published)}
 if len(structured_runs) > 1:
-    pick = structured.best_reading(structured_runs, loss_tolerance)
-    display.show(structured.readings_table(structured_runs, loss_tolerance))
+    pick = granularities.best_granularity(structured_runs, loss_tolerance)
+    display.show(granularities.granularities_table(structured_runs, loss_tolerance))
     display.show(f"Tolerance: {loss_tolerance}, the one the landing page uses for this claim (paper 2's own changes "
                  f"are about 0.02, on Parse-27k's far larger test set; ours is the stand-in's small test split, where one "
                  f"pedestrian moves recall by about 0.01). The reading that best reproduces the claim by this rule: "
-                 f"**{pick}** ({structured.reading_name(structured_runs[pick])}). "
+                 f"**{pick}** ({granularities.granularity_name(structured_runs[pick])}). "
                  + (f"It is the run this page publishes above (`{run}`)."
                     if pick == run else f"This page's run above is `{run}`, not the rule's pick."))
-    plots.plot_detection_runs({f"{n}: {structured.reading_name(r)}": r.generations for n, r in structured_runs.items()},
+    plots.plot_detection_runs({f"{n}: {granularities.granularity_name(r)}": r.generations for n, r in structured_runs.items()},
                               f"{stand_in}, fp16, per reading")
     plt.show()
 else:

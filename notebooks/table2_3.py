@@ -33,15 +33,15 @@ results_dir = "results"
 runs = {"mnist": "mnist", "stl10": "stl10", "cifar10": "cifar10"}
 # the paper's dataset -> the runs that repeat it with other seeds (the first is runs[dataset]); none: one seed
 seed_runs = {}
-# the paper's dataset -> published runs of the same evolution under other readings of a cluster (structured offspring)
-readings = {}
+# the paper's dataset -> published runs of the same evolution with other cluster granularities (structured offspring)
+granularity_runs = {}
 loss_tolerance = None  # a reading "keeps" accuracy when it falls by at most this; None: the accuracy claim's tolerance
 _declared = set(dir())
 
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
 
-from evosynth_lib.book import deploy, display, facts, findings, names, paper, plots, readings as structured, results, seeds, tables
+from evosynth_lib.book import display, facts, findings, granularities, names, paper, plots, results, seeds, speedups, tables
 from evosynth_lib.book.parameters import check_parameters
 
 check_parameters(globals(), _declared)
@@ -112,9 +112,9 @@ for dataset in paper.TABLE2_3:
     if isinstance(run, results.Published):
         last = max(paper.TABLE2_3[dataset])
         display.show(f"**{names.display_name(dataset)}** (ours: {names.display_name(run.dataset)})")
-        display.show(tables.speedup_table(run, [1, last]))
+        display.show(tables.potential_speedup_table(run, [1, last]))
         display.show(f"Deployed ({names.display_name(run.dataset)}):")
-        deploy.show_deployment(run, run.dataset, paper.TABLE2_3[dataset][last]["E"],
+        speedups.show_deployment(run, run.dataset, paper.TABLE2_3[dataset][last]["E"],
                                f"paper's potential (E, gen {last})")
 
 # %% [markdown]
@@ -128,14 +128,14 @@ for dataset in paper.TABLE2_3:
 # binds (every offspring already below the cap), that choice changes nothing, and the table says so.
 
 # %% tags=["hide-input"]
-for dataset, names_ in readings.items():
+for dataset, names_ in granularity_runs.items():
     found = {n: results.load_published(profile, n, results_dir) for n in names_}
     found = {n: r for n, r in found.items() if isinstance(r, results.Published)}
     if len(found) < 2:
         display.show(f"{names.display_name(dataset)}: fewer than two readings published in profile `{profile}`.")
         continue
     display.show(f"**{names.display_name(dataset)}**")
-    display.show(structured.readings_table(found, loss_tolerance))
+    display.show(granularities.granularities_table(found, loss_tolerance))
     for n, r in found.items():
         factor = r.generations["environmental_factor"].iloc[1:]
         display.show(f"`{n}`: the environmental factor bound (was below 1) in {int((factor < 1).sum())} of "

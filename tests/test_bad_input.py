@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from evosynth_lib import cli
-from evosynth_lib.sweep import evolutions_from
+from evosynth_lib.sweep_command import evolutions_from
 from evosynth_lib.config import ConfigError
 from evosynth_lib.tasks.data_dir import data_root
 

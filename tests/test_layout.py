@@ -12,7 +12,7 @@ PACKAGE = ROOT / "evosynth_lib"
 MAX_LINES = 300
 # a module of a layer may import only its own layer and those before it
 LAYERS = ["config", "core", "tasks", "speed", "run", "book", "cli"]
-COMMANDS = {"sweep": "cli", "command": "cli", "verify_command": "cli", "__main__": "cli", "locations": "config",
+COMMANDS = {"sweep_command": "cli", "command": "cli", "verify_command": "cli", "__main__": "cli", "locations": "config",
             "yaml_io": "config", "checks": "config", "settings": "config",
             "hashing": "config"}  # top-level modules: command ones are the last layer
 

@@ -74,7 +74,8 @@ def page_source(page: str) -> Path:
     raise SystemExit(f"page {page!r}: neither notebooks/{page}.py nor notebooks/{page.split('-', 1)[0]}.py exists")
 
 
-def page_parameters(profile: str, page: str) -> dict:
+def profile_page_overrides(profile: str, page: str) -> dict:
+    """The notebook parameters a profile sets for ``page`` (``profiles/<profile>/<page>.yaml``), as papermill gets them."""
     return yaml.safe_load((profiles_dir() / profile / f"{page}.yaml").read_text()) or {}
 
 
@@ -105,7 +106,7 @@ def execute(page: str, profile: str, retrain: bool, log_output: bool, kernel: st
 
     source = page_source(page)
     ipynb = convert(source)
-    params = page_parameters(profile, page)
+    params = profile_page_overrides(profile, page)
     declared = notebook_parameters(ipynb)
     unknown = sorted(set(params) - declared)
     if unknown:

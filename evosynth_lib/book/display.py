@@ -1,11 +1,16 @@
-"""Showing things in the book's notebooks: names, Markdown, provenance blocks, number formats."""
+"""Showing things in the book's notebooks: a result or its absence (:func:`show_result`, the one way every page
+does it), names, Markdown, provenance blocks, number formats."""
 from __future__ import annotations
 
 import math
+from typing import Callable, TypeVar
 
 from .names import display_name, hardware_label, run_commits
 from .paths import relative
 from .results import NotRun, Published
+
+T = TypeVar("T")
+
 
 def table_html(df) -> str:
     """A DataFrame as the book shows it: no pandas index column (a named index becomes the first column, a plain
@@ -43,16 +48,28 @@ def show(obj) -> None:
         display(obj)
 
 
+def show_result(result: Published | NotRun, render: Callable[[Published], T], title: str | None = None,
+                absent: str | None = None) -> T | None:
+    """The one way a page shows a result or its absence: a published result by ``render(result)`` (what it
+    returns is returned); a missing one by its :meth:`NotRun.markdown` (its kind, "awaits data" or "not run", why,
+    and the command that produces it) under ``title``, or, in a later section of a page that already shows that,
+    by the one line ``absent`` that points back to it (``None`` is returned)."""
+    if isinstance(result, NotRun):
+        show(absent if absent is not None else result.markdown(title))
+        return None
+    return render(result)
+
+
 def show_comparison(dataset: str, run: Published | NotRun, table) -> None:
     """One dataset's section of a paper-vs-ours page: why it is missing, or provenance then ``table(dataset, run)``."""
-    if isinstance(run, NotRun):
-        show(run.markdown(f"{display_name(dataset)} (`{run.name}`)"))
-        return
-    if run.dataset != dataset:
-        show(f"**Stand-in:** ours is a run on *{display_name(run.dataset)}*, not {display_name(dataset)}; "
-             "it exercises the pipeline, it does not reproduce the paper's numbers.")
-    show(run)
-    show(table(dataset, run))
+    def render(run: Published) -> None:
+        if run.dataset != dataset:
+            show(f"**Stand-in:** ours is a run on *{display_name(run.dataset)}*, not {display_name(dataset)}; "
+                 "it exercises the pipeline, it does not reproduce the paper's numbers.")
+        show(run)
+        show(table(dataset, run))
+
+    show_result(run, render, title=f"{display_name(dataset)} (`{run.name}`)")
 
 
 def provenance_markdown(pub: Published) -> str:

@@ -112,7 +112,7 @@ def gpu_finding(mnist: list[Published]) -> Finding:
 
 
 def _deployed_note(run: Published) -> str:
-    from .readings import summary
+    from .granularities import summary
 
     s = summary(run)
     if math.isnan(s["speedup"]):

@@ -14,7 +14,7 @@ import numpy as np
 from .names import display_name
 from .paper import TABLE1, TABLE2_3
 from .results import Published
-from .tables import cluster_columns, generation_row, layer_names
+from .tables import cluster_columns, generation_row, published_layer_names
 
 PAGE_WIDTH = 9.0  # inches: the widest figure; the book shows it about 790 px wide (0.85-0.9 of its size)
 BOOK_STYLE = {
@@ -98,7 +98,7 @@ def plot_cluster_bars(ax, dataset: str, ours: Published | None, generation: int)
         vals = [r[c] for c in cluster_columns(ours.generations)][:n]
         vals += [float("nan")] * (n - len(vals)) + [r.get("cluster_efficiency", float("nan"))]
         ax.bar(x + 0.2, vals, 0.4, label="ours", color="tab:blue")
-        names = [f"L{i + 1}\n{ln}" for i, ln in enumerate((layer_names(ours) + [""] * n)[:n])] + ["E"]
+        names = [f"L{i + 1}\n{ln}" for i, ln in enumerate((published_layer_names(ours) + [""] * n)[:n])] + ["E"]
     else:
         ax.text(0.5, 0.9, "ours: not available", transform=ax.transAxes, ha="center")
     ax.set_xticks(x, names)

@@ -74,8 +74,9 @@ class NotRun:
     kind: str = "not run"  # "awaits data": its dataset is missing | "not run": no results published (yet)
 
     def markdown(self, title: str | None = None) -> str:
+        """A warning box titled with the run (or ``title``) and this kind, then why, then the command."""
         title = title or display_name(self.name)
-        return (f":::{{admonition}} {title}: not run\n:class: warning\n{self.reason}\n\n"
+        return (f":::{{admonition}} {title}: {self.kind}\n:class: warning\n{self.reason}\n\n"
                 f"To run it: `{self.command}`\n:::\n")
 
 

@@ -70,7 +70,7 @@ def results_table(profile: str, results_dir: str | os.PathLike = RESULTS) -> Any
     for d in sorted(runs | {p.parent for p in root.rglob("not_run.json")}):
         found = load_published(profile, str(d.relative_to(root)), results_dir)
         if isinstance(found, NotRun):
-            rows.append({"run": found.name, "status": "not run", "dataset": None, "generations": None,
+            rows.append({"run": found.name, "status": found.kind, "dataset": None, "generations": None,
                          "seed": None, "run id": None, "commit": str(found.extra.get("commit", ""))[:12],
                          "duration (min)": None, "hardware": None})
             continue

@@ -135,7 +135,7 @@ def table2_3_side_by_side(dataset: str, ours) -> Any:
     return pd.DataFrame(rows).set_index(["Gen.", "source"])
 
 
-def layer_names(pub: Published) -> list[str]:
+def published_layer_names(pub: Published) -> list[str]:
     """Our layer names (``conv1`` ...) from the per-layer cluster-efficiency columns."""
     return [c[len("cluster_efficiency_"):] for c in cluster_columns(pub.generations)]
 
@@ -146,7 +146,7 @@ def retention(df) -> Any:
     return (s / s.shift(1)).set_axis(df.sort_values("generation")["generation"].values)
 
 
-def speedup_table(result: "Published", generations=None):
+def potential_speedup_table(result: "Published", generations=None):
     """Potential speed-ups (the paper's cluster efficiency E, FLOPs) beside measured ones, per generation."""
     df = result.generations.set_index("generation")
     speed = result.speed

@@ -177,7 +177,7 @@ def deploy_run(run_dir, out_dir=None, generations="all", engines=None, half: str
                                      "fps": b / (t["ms_median"] / 1e3), "ms_iqr": t["ms_iqr"], "flops": flops,
                                      "max_abs_diff": float((r(x) - ref).abs().max()),
                                      **{m: scores[m] for m in metrics}, "ms": t["ms_median"], "align": a,
-                                     "channels": channels(net), "precision_used": r.precision,
+                                     "channels": channels(net), "precision_used": r.dtype_used,
                                      "eval_examples": scores["eval_examples"],
                                      "eval_input": f"{shapes[0][1]}x{shapes[0][2]}"})
                 if progress:

@@ -119,5 +119,5 @@ def measure_files(folder: str | Path, threads: int = 1, warmup: int = WARMUP, re
                              "batch_size": 1, "input": f"{shape[2]}x{shape[3]}", "threads": threads,
                              "fps": 1e3 / t["ms_median"], "ms_iqr": t["ms_iqr"],
                              "flops": entry["flops"] * (shape[2] * shape[3]) / (shapes[0][2] * shapes[0][3]),
-                             "max_abs_diff": diff, "ms": t["ms_median"], "precision_used": r.precision})
+                             "max_abs_diff": diff, "ms": t["ms_median"], "precision_used": r.dtype_used})
     return pd.DataFrame(rows)

@@ -148,7 +148,7 @@ class Runner:
     to_native: Callable
     run: Callable
     to_torch: Callable
-    precision: str  # what the engine says it computes in (OpenVINO may map a hint to another type)
+    dtype_used: str  # what the engine says it computes in (OpenVINO may map a hint to another type)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return self.to_torch(self.run(self.to_native(x)))

@@ -22,7 +22,7 @@ from ..config import EvolutionConfig
 from ..core.compaction import compact, count_flops, dense_weights
 from ..core.masks import Masks, full_masks
 from ..core.metrics import architecture_metrics
-from ..core.precision import HalfPrecisionInference, restrict_to_fp16, supports_half
+from ..core.restriction import HalfPrecisionInference, restrict_to_fp16, supports_half
 from ..core.seeding import rng_state, seed_everything
 from ..core.synthesis import synthesize_offspring
 from ..speed.model import generation_speed

@@ -99,7 +99,7 @@ def test_every_profile_page_gives_the_committed_run_ids():
 def test_overrides_apply_through_the_loader_for_files_and_profiles(repo):
     """The command line's and the sweep's --set: a seed of a page is named as the page names it; the sweep's
     --profile reads its pages with the same overrides."""
-    from evosynth_lib.sweep import evolutions_from
+    from evosynth_lib.sweep_command import evolutions_from
 
     base = page(repo, "evolve-base", BASE)
     assert [e.name for e in evolutions_of(base, {"seed": 1})] == ["base-seed1"]

@@ -65,8 +65,8 @@ def test_every_engine_computes_the_masked_network(tmp_path, name, align):
                 continue
             assert y.shape == ref.shape and y.dtype == torch.float32
             err = float((y - ref).abs().max())
-            tol = 1e-4 if r.precision == "float32" else 0.1 * float(ref.abs().max()) + 0.05
-            assert err <= tol, f"{v.key} ({r.precision}) at {tuple(x.shape)}: {err}"
+            tol = 1e-4 if r.dtype_used == "float32" else 0.1 * float(ref.abs().max()) + 0.05
+            assert err <= tol, f"{v.key} ({r.dtype_used}) at {tuple(x.shape)}: {err}"
             assert time_passes(r.timed(x), 0, 2)["ms_median"] > 0
 
 

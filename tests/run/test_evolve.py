@@ -81,7 +81,7 @@ def test_corrupt_manifest_is_reported(tmp_path):
 
 
 def test_fp16_restriction_and_half_precision_inference(tmp_path):
-    from evosynth_lib.core.precision import is_fp16_representable
+    from evosynth_lib.core.restriction import is_fp16_representable
 
     run = evolve(small(generations=2, fp16=True, half_inference=True), tmp_path)
     df = load_generations(run)

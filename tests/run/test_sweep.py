@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import torch
 
-from evosynth_lib import sweep as sweep_cli
+from evosynth_lib import sweep_command as sweep_cli
 from evosynth_lib.config import ConfigError, EvolutionConfig
 from evosynth_lib.run.evolve import evolve
 from evosynth_lib.run.store import load_checkpoint, load_generations, run_dir_for

@@ -1,9 +1,9 @@
-"""Command line: many evolutions at once, as Ray tasks (one evolution per task), into one run store.
+"""``evosynth sweep``: many evolutions at once, as Ray tasks (one evolution per task), into one run store.
 
-    python -m evosynth_lib.sweep --profile quick                        # every evolution of a book profile
-    python -m evosynth_lib.sweep --profile quick --only mnist-seed1 normalisation   # some of them (or pages)
-    python -m evosynth_lib.sweep configs/a.yaml configs/b.yaml [--set k=v]           # configuration files
-    python -m evosynth_lib.sweep --profile paper --address auto --gpus-per-run 1     # on a running Ray cluster
+    evosynth sweep --profile quick                                   # every evolution of a book profile
+    evosynth sweep --profile quick --only mnist-seed1 normalisation  # some of them (or pages)
+    evosynth sweep configs/a.yaml configs/b.yaml [--set k=v]         # configuration files
+    evosynth sweep --profile paper --address auto --gpus-per-run 1   # on a running Ray cluster
 
 Evolutions are named as the book publishes them (``book/pages.py``): ``mnist``, ``mnist-seed1``,
 ``normalisation/max`` for a profile's; a file's by its ``name``, else its file name (``<name>`` for the first

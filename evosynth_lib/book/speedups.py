@@ -1,4 +1,4 @@
-"""The book's deployment pages: measured speed-ups per engine and precision from a published ``deploy.csv``
+"""The book's deployment sections: measured speed-ups per engine and precision from a published ``deploy.csv``
 (``run/deploy.py``), beside the paper's "potential" speed-up and the FLOP ratio; or, where none is published,
 the sentence that says so and the command that measures it. Nothing here measures anything.
 """
@@ -75,8 +75,8 @@ def protocol_markdown(meta: dict[str, Any]) -> str:
             f"float32 network (max |diff|) and its metric is evaluated on {limit} at {ev.get('input', '?')}.")
 
 
-def speedup_table(df: pd.DataFrame, paper_speedup: float | None = None, paper_label: str = "paper",
-                  batch_size: int = 1) -> pd.DataFrame:
+def deployed_speedup_table(df: pd.DataFrame, paper_speedup: float | None = None, paper_label: str = "paper",
+                           batch_size: int = 1) -> pd.DataFrame:
     """First vs last generation per engine x precision x layout x input (at ``batch_size``): fps, the measured
     speed-up, the speed-up over generation 1 in PyTorch fp32 NCHW, the FLOP ratio and the paper's speed-up."""
     r = ratios(df)
@@ -98,7 +98,8 @@ def speedup_table(df: pd.DataFrame, paper_speedup: float | None = None, paper_la
     return pd.DataFrame(rows)
 
 
-def reading_markdown(df: pd.DataFrame, paper_speedup: float | None = None, paper_label: str = "the paper") -> str:
+def deployed_speedup_markdown(df: pd.DataFrame, paper_speedup: float | None = None,
+                              paper_label: str = "the paper") -> str:
     """What the measurement says, beside the paper's number: the fastest variant's speed-up (last generation over
     the first, same engine, precision and input, batch 1), the FLOP ratio it is bounded by, and where the time of
     the last generation goes when the speed-up falls far short of that ratio."""
@@ -164,8 +165,8 @@ def show_deployment(result: Published, kind: str, paper_speedup: float | None = 
         show(f"*The published `deploy.csv` was measured on run `{meta.get('run_id')}`, not on this run "
              f"(`{run_id}`), so it is not shown.* To measure this run: `{deploy_command(result, runs_dir)}`")
         return None
-    show(speedup_table(df, paper_speedup, paper_label))
-    show(reading_markdown(df, paper_speedup, paper_label))
+    show(deployed_speedup_table(df, paper_speedup, paper_label))
+    show(deployed_speedup_markdown(df, paper_speedup, paper_label))
     show(channels_table(df))
     show(protocol_markdown(meta))
     return deployed

@@ -4,7 +4,7 @@ import torch
 from evosynth_lib.core.clusters import cluster_view, layer_clusters, live_clusters
 from evosynth_lib.core.masks import full_masks
 from evosynth_lib.core.metrics import architecture_metrics
-from evosynth_lib.core.precision import is_fp16_representable, restrict_to_fp16
+from evosynth_lib.core.restriction import is_fp16_representable, restrict_to_fp16
 from evosynth_lib.tasks.classification.models import LeNet5
 
 

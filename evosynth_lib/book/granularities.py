@@ -1,11 +1,11 @@
-"""Structured offspring side by side: one evolution under each reading of a synaptic cluster (a kernel,
-or a filter: the paper's "set of kernels") and of where the environmental factor acts (on synapses, or on whole
-clusters, F_c). Per reading, at its last generation: synapses, the task's metric, the FLOP ratio (first over last
+"""Structured offspring side by side: one evolution under each granularity of a synaptic cluster (a kernel,
+or a filter: the paper's "set of kernels") and each level the environmental factor acts on (synapses, or whole
+clusters, F_c). Per granularity, at its last generation: synapses, the task's metric, the FLOP ratio (first over last
 generation of the compacted network, no alignment padding) and the measured
 speed-ups, all read from the published ``generations.csv`` and ``deploy.csv``. Nothing is measured here.
 
-:func:`best_reading` says which reading best reproduces a claim of "faster at kept accuracy" by a rule fixed
-before the runs: among the readings whose metrics each fall by at most ``tolerance`` from generation 1, the one
+:func:`best_granularity` says which granularity best reproduces a claim of "faster at kept accuracy" by a rule fixed
+before the runs: among the granularities whose metrics each fall by at most ``tolerance`` from generation 1, the one
 with the highest measured speed-up (last over first generation, same engine, precision and frame, batch 1); if
 none keeps its metrics, the one that loses least.
 """
@@ -17,19 +17,19 @@ import pandas as pd
 
 from ..core.metrics import TASK_METRICS
 from ..run.deploy_report import BASELINE, ratios
-from .deploy import load_deploy
+from .speedups import load_deploy
 from .display import fmt
 from .results import Published
 
-READING_NAMES = {("kernel", "synapse"): "kernel clusters, factor on synapses (our default)",
+GRANULARITY_NAMES = {("kernel", "synapse"): "kernel clusters, factor on synapses (our default)",
                  ("filter", "synapse"): "filter clusters, factor on synapses",
                  ("kernel", "cluster"): "kernel clusters, factor on clusters (F_c)",
                  ("filter", "cluster"): "filter clusters, factor on clusters (F_c)"}
 
 
-def reading_name(run: Published) -> str:
+def granularity_name(run: Published) -> str:
     key = (run.config.get("granularity", "kernel"), run.config.get("factor_level", "synapse"))
-    return READING_NAMES.get(key, f"{key[0]} clusters, factor on {key[1]}s")
+    return GRANULARITY_NAMES.get(key, f"{key[0]} clusters, factor on {key[1]}s")
 
 
 def metric_names(run: Published) -> list[str]:
@@ -37,7 +37,7 @@ def metric_names(run: Published) -> list[str]:
 
 
 def summary(run: Published) -> dict:
-    """The numbers of one reading (module docstring); deployed ones are NaN where no ``deploy.csv`` is published."""
+    """The numbers of one granularity (module docstring); deployed ones are NaN where no ``deploy.csv`` is published."""
     df = run.generations.sort_values("generation")
     first, last = df.iloc[0], df.iloc[-1]
     out = {"generation": int(last["generation"]), "synapse_reduction": first["synapses"] / last["synapses"],
@@ -64,8 +64,8 @@ def summary(run: Published) -> dict:
     return out
 
 
-def best_reading(runs: dict[str, Published], tolerance: float) -> str:
-    """The label of the reading that best reproduces "faster at kept accuracy" (the rule in the module docstring)."""
+def best_granularity(runs: dict[str, Published], tolerance: float) -> str:
+    """The label of the granularity that best reproduces "faster at kept accuracy" (the rule in the module docstring)."""
     s = {k: summary(r) for k, r in runs.items()}
     kept = [k for k in s if s[k]["loss"] <= tolerance]
     if kept:
@@ -73,13 +73,13 @@ def best_reading(runs: dict[str, Published], tolerance: float) -> str:
     return min(s, key=lambda k: s[k]["loss"])
 
 
-def readings_table(runs: dict[str, Published], tolerance: float) -> pd.DataFrame:
-    """One row per reading: what it is, synapses, metrics first -> last, FLOP ratio, measured speed-ups, the pick."""
-    pick = best_reading(runs, tolerance) if runs else None
+def granularities_table(runs: dict[str, Published], tolerance: float) -> pd.DataFrame:
+    """One row per granularity: what it is, synapses, metrics first -> last, FLOP ratio, measured speed-ups, the pick."""
+    pick = best_granularity(runs, tolerance) if runs else None
     rows = []
     for label, run in runs.items():
         s = summary(run)
-        row = {"run": label, "reading": reading_name(run), "generation": s["generation"],
+        row = {"run": label, "reading": granularity_name(run), "generation": s["generation"],
                "synapses (first / last)": fmt(s["synapse_reduction"], ".1f", "X")}
         for m in metric_names(run):
             row[f"{m} gen 1 -> last"] = f"{s[f'{m}_first']:.3f} -> {s[f'{m}_last']:.3f}"

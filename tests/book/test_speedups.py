@@ -5,7 +5,7 @@ import json
 
 import pandas as pd
 
-from evosynth_lib.book import deploy
+from evosynth_lib.book import speedups
 from evosynth_lib.book.results import Published
 
 
@@ -38,35 +38,35 @@ def _meta(run_id="pennfudan-detectnet-abc"):
 
 def test_without_deploy_csv_the_page_says_so_and_gives_the_command(tmp_path):
     pub = _published(tmp_path)
-    assert deploy.load_deploy(pub) is None
-    text = deploy.missing_markdown(pub)
+    assert speedups.load_deploy(pub) is None
+    text = speedups.missing_markdown(pub)
     assert "deploy.csv" in text and "python -m evosynth_lib.run.deploy runs/pennfudan-detectnet-abc --out" in text
-    assert deploy.show_deployment(pub, "detection") is None
+    assert speedups.show_deployment(pub, "detection") is None
 
 
-def test_speedup_table_and_protocol_come_from_the_rows(tmp_path):
+def test_deployed_speedup_table_and_protocol_come_from_the_rows(tmp_path):
     pub = _published(tmp_path)
     _rows().to_csv(tmp_path / "deploy.csv", index=False)
     (tmp_path / "deploy.json").write_text(json.dumps(_meta()))
-    df, meta = deploy.load_deploy(pub)
-    table = deploy.speedup_table(df, 37 / 7, "paper (Jetson)")
+    df, meta = speedups.load_deploy(pub)
+    table = speedups.deployed_speedup_table(df, 37 / 7, "paper (Jetson)")
     ov = table[table["engine"] == "openvino"].iloc[0]
     assert ov["measured speed-up"] == "8.00X" and ov["FLOP ratio (limit)"] == "10.00X"
     assert ov["vs gen 1 fp32 eager NCHW"] == "32.00X" and ov["paper (Jetson)"] == "5.29X"
     assert ov["precision gen 1 -> last"] == "0.710 -> 0.720"
-    reading = deploy.reading_markdown(df, 37 / 7, "paper 2")
-    assert "**8.00X** (" in reading and "against 5.29X for paper 2" in reading
-    assert "10.00X fewer FLOPs" in reading and "goal" not in reading.lower() and "met" not in reading
-    protocol = deploy.protocol_markdown(meta)
+    said = speedups.deployed_speedup_markdown(df, 37 / 7, "paper 2")
+    assert "**8.00X** (" in said and "against 5.29X for paper 2" in said
+    assert "10.00X fewer FLOPs" in said and "goal" not in said.lower() and "met" not in said
+    protocol = speedups.protocol_markdown(meta)
     for words in ("median", "30 passes", "480x640", "1 intra-op thread"):
         assert words in protocol
     assert "avx512" not in protocol and "capabilities" not in protocol  # no hardware dumps in the book
-    assert list(deploy.channels_table(df)["channels last"]) == ["8-8", "8-8"]
-    assert deploy.show_deployment(pub, "detection") is not None
+    assert list(speedups.channels_table(df)["channels last"]) == ["8-8", "8-8"]
+    assert speedups.show_deployment(pub, "detection") is not None
 
 
 def test_a_deploy_csv_of_another_run_is_not_shown(tmp_path):
     pub = _published(tmp_path)
     _rows().to_csv(tmp_path / "deploy.csv", index=False)
     (tmp_path / "deploy.json").write_text(json.dumps(_meta("another-run")))
-    assert deploy.show_deployment(pub, "detection") is None
+    assert speedups.show_deployment(pub, "detection") is None
