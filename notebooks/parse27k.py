@@ -66,7 +66,7 @@ if isinstance(result, results.Published):
         display.show(f"Speed re-measured from the checkpoints after the evolution (not while training): batch 1, "
                     f"{int(speed['threads'].iloc[0])} CPU thread{'s' if int(speed['threads'].iloc[0]) != 1 else ''}, median of {int(speed['repetitions'].iloc[0])} "
                     f"passes after 3 warm-up passes (half precision: 3 passes after 1), device `{speed['device'].iloc[0]}`.")
-    display.show(tables.summary_table(df))
+    display.show(tables.summary_table(tables.with_standard_errors(df)))
 else:
     df, stand_in = None, "Penn-Fudan"
     display.show(result.markdown(f"The {ref['dataset']} reproduction on its stand-in ({stand_in})"))
@@ -189,6 +189,31 @@ else:
     display.show(f"No end points: the run on {stand_in} was not made (see above).")
 
 # %% [markdown]
+# ## Precision, recall and AP@0.5 with their standard errors
+#
+# The stand-in's test split is small, so every number above carries a sampling error of its own, apart from any
+# difference between seeds. Precision and recall are given with their binomial standard error
+# sqrt(p (1 - p) / n), n being the detections (precision) or the pedestrians (recall), computed from the counts
+# each run records (`tp`, `n_pred`, `n_gt`); it treats boxes as independent and is 0 at p = 0 or 1. AP@0.5 is the
+# area under the monotone precision envelope of the precision-recall curve of all detections (score >= 0, after
+# non-maximum suppression, at most 100 per image) ranked by score over the whole test set, matched at IoU >= 0.5
+# as for precision and recall (`tasks/detection/metrics.py`); its standard error is a bootstrap over test
+# images (200 resamples, fixed seed). Runs published before AP@0.5 was recorded do not have it. Each run at its
+# first and last generation; these errors are those of one trained detector on the test sample, while the
+# spread over seeds is below.
+
+# %% tags=["hide-input"]
+page_runs = {n: results.load_published(profile, n, results_dir) for n in dict.fromkeys([run, *seed_runs, *readings,
+                                                                                       *ablations])}
+page_runs = {n: r for n, r in page_runs.items() if isinstance(r, results.Published)}
+if page_runs:
+    display.show(tables.detection_errors(page_runs))
+    counts = sorted({int(r.generations["n_gt"].iloc[0]) for r in page_runs.values() if "n_gt" in r.generations})
+    display.show(f"Pedestrians in the test set: {', '.join(map(str, counts))}.")
+else:
+    display.show(f"No published run on {stand_in}, so no standard errors (see above).")
+
+# %% [markdown]
 # ## Structured offspring: which reading reproduces the claim
 #
 # Paper 2 does not say what its synaptic clusters are; paper 1 allows "a kernel or a set of kernels", and its
@@ -253,7 +278,7 @@ if df is not None and others:
     plt.show()
     for n, r in others.items():
         display.show(r)
-        display.show(tables.summary_table(r.generations))
+        display.show(tables.summary_table(tables.with_standard_errors(r.generations)))
         if r.generations["precision"].isna().any():
             gone = r.generations.loc[r.generations["precision"].isna(), "generation"].astype(int).tolist()
             display.show(f"Precision is undefined (n/a) at generations {', '.join(map(str, gone))}: the detector "

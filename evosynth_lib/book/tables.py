@@ -5,19 +5,47 @@ from typing import Any
 
 import pandas as pd
 
+from ..tasks.detection.metrics import binomial_se
 from . import seeds
 from .display import fmt
 from .paper import TABLE1, TABLE2_3
 from .results import Published
 
-SUMMARY_COLUMNS = ("generation", "synapses", "architectural_efficiency", "accuracy", "precision", "recall",
-                   "cluster_efficiency", "kept_fraction", "environmental_factor", "fps_masked_b1", "fps_compact_b1",
+SUMMARY_COLUMNS = ("generation", "synapses", "architectural_efficiency", "accuracy", "precision", "precision_se",
+                   "recall", "recall_se", "ap50", "ap50_se", "cluster_efficiency", "kept_fraction", "environmental_factor", "fps_masked_b1", "fps_compact_b1",
                    "fps_compact_fp16_b1", "flops_compact", "wall_time_s")
 
 
 def summary_table(df) -> Any:
     """The columns of a generations table a reader needs (the full table stays in generations.csv)."""
     return df[[c for c in SUMMARY_COLUMNS if c in df]].set_index("generation")
+
+
+def with_standard_errors(df) -> Any:
+    """A detection run's generations with ``precision_se`` and ``recall_se`` (binomial, from its ``tp``,
+    ``n_pred`` and ``n_gt``), which runs recorded before these columns existed lack; recorded ones are kept."""
+    if not {"tp", "n_pred", "n_gt"} <= set(df):
+        return df
+    add = {"precision_se": ("tp", "n_pred"), "recall_se": ("tp", "n_gt")}
+    return df.assign(**{c: binomial_se(df[k], df[n]) for c, (k, n) in add.items() if c not in df})
+
+
+def detection_errors(runs: dict[str, Any]) -> Any:
+    """Precision, recall and AP@0.5 as "value ± standard error" at each detection run's first and last
+    generation (``runs``: ``{label: Published or generations DataFrame}``); AP@0.5 "not recorded" in runs that
+    lack it."""
+    def pm(r, value, se):
+        v = r.get(value, float("nan"))
+        return "n/a" if pd.isna(v) else f"{v:.3f}" + ("" if pd.isna(r.get(se, float("nan"))) else f" ± {r[se]:.3f}")
+
+    rows = []
+    for label, run in runs.items():
+        df = with_standard_errors(run.generations if isinstance(run, Published) else run).sort_values("generation")
+        for _, r in df.iloc[[0, -1]].drop_duplicates("generation").iterrows():
+            rows.append({"run": label, "Gen.": int(r["generation"]), "precision ± SE": pm(r, "precision", "precision_se"),
+                         "recall ± SE": pm(r, "recall", "recall_se"),
+                         "AP@0.5 ± SE": pm(r, "ap50", "ap50_se") if "ap50" in df else "not recorded"})
+    return pd.DataFrame(rows).set_index(["run", "Gen."])
 
 
 def generation_row(df, generation: int):

@@ -9,8 +9,10 @@ Training: Adam (default; ``detection.optimizer = "sgd"`` for SGD with ``config.m
 ``schedule`` (per generation; a fresh optimizer each call), batch ``batch_size``, loss
 :func:`~.boxes.detection_loss`; images are standardised before the model; dead synapses keep zero gradient and
 are re-zeroed after every step. Shuffling and augmentation draw from generators seeded by
-``(config.seed, generation)``. Evaluation: :func:`~.boxes.decode` at ``score_threshold``, then
-:func:`~.metrics.precision_recall` at IoU 0.5 on the test set.
+``(config.seed, generation)``. Evaluation on the test set: :func:`~.boxes.decode` at ``score_threshold``, then
+:func:`~.metrics.precision_recall` at IoU 0.5 (with binomial standard errors); and AP@0.5
+(:func:`~.metrics.average_precision`, bootstrap standard error :func:`~.metrics.average_precision_se`) of every
+detection the decoder gives at score threshold 0 (after NMS, at most 100 per image), ranked by score.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from ..data_dir import data_root
 from ..training import training_arithmetic, train_epochs
 from .boxes import decode, detection_loss, standardise
 from .data import Parse27k, PennFudan, augment_batch, collate_detection
-from .metrics import precision_recall
+from .metrics import average_precision, average_precision_se, precision_recall
 from .model import DetectNet
 from .scenes import SyntheticScenes
 
@@ -121,9 +123,21 @@ class DetectionTask:
 
     @torch.no_grad()
     def evaluate(self, model: nn.Module, score_threshold: float | None = None) -> dict:
-        preds, scores, gts = [], [], []
-        loader = self._loader(self.test_set, shuffle=False, batch_size=self.knobs.eval_batch_size)
+        """Test-set metrics: :func:`~.metrics.precision_recall` of the detections at ``score_threshold``
+        (default ``detection.score_threshold``), plus ``ap50`` and ``ap50_se``: AP at IoU 0.5 and its bootstrap
+        standard error (200 resamples of the test images, seed 0) over all detections at score >= 0, ranked."""
+        model.to(self.device).eval()
+        k = self.knobs
+        thr = k.score_threshold if score_threshold is None else score_threshold
+        kept, ranked, gts = ([], []), ([], []), []
+        loader = self._loader(self.test_set, shuffle=False, batch_size=k.eval_batch_size)
         for images, boxes in tqdm(loader, desc="evaluate", leave=False, mininterval=1.0):
-            for (b, s), gt in zip(self.predict(model, images, score_threshold), boxes):
-                preds.append(b.cpu()), scores.append(s.cpu()), gts.append(gt)
-        return precision_recall(preds, scores, gts, iou_threshold=0.5)
+            out = model(standardise(images.to(self.device)))
+            for dets, into in ((decode(out, thr, self.stride, k.box_scale), kept),
+                               (decode(out, 0.0, self.stride, k.box_scale), ranked)):
+                for b, s in dets:
+                    into[0].append(b.cpu()), into[1].append(s.cpu())
+            gts.extend(boxes)
+        return {**precision_recall(*kept, gts, iou_threshold=0.5),
+                "ap50": average_precision(*ranked, gts, iou_threshold=0.5),
+                "ap50_se": average_precision_se(*ranked, gts, iou_threshold=0.5, resamples=200, seed=0)}
