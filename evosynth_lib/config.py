@@ -38,8 +38,8 @@ FACTOR_LEVELS = ("synapse", "cluster", "both")
 ENVIRONMENTS = ("synapses", "flops")  # what the cap limits: synapses (the papers) or the compacted network's FLOPs
 OPTIMIZERS = ("sgd", "adam")
 PRECISIONS = ("fp32", "bf16")  # training arithmetic: fp32, or bf16 autocast + channels-last (fp32 master weights)
-# how an offspring is made: the papers' evolutionary synthesis, or a baseline at given synapse counts
-PRUNINGS = ("evolutionary", "synapse_only", "magnitude", "random")
+# how an offspring is made: the papers' evolutionary synthesis, or a baseline at given synapses or FLOPs
+PRUNINGS = ("evolutionary", "synapse_only", "magnitude", "random", "structured")
 
 
 def _from_dict(cls, d: Any, owner: str = "", known: tuple[str, ...] | None = None):
@@ -170,7 +170,7 @@ class EvolutionConfig:
     detection: DetectionConfig = field(default_factory=DetectionConfig)
     precision: str = "fp32"  # training: fp32 | bf16 (autocast + channels-last; refused where the device is slow)
     pruning: str = "evolutionary"  # | synapse_only (2016: no cluster factor) | magnitude | random (baselines)
-    targets: tuple[int, ...] | None = None  # synapses of generation 1, 2, ... for magnitude / random pruning
+    targets: tuple[int, ...] | None = None  # per generation: synapses (magnitude, random) or FLOPs (structured)
     validation: int = 0  # hold out this many training examples (seeded) and report their accuracy
     environment: str = "synapses"  # offspring <= cap x parent's synapses, or x its compacted network's FLOPs
     settings: RunSettings = field(default_factory=RunSettings)  # where it runs: data_dir, device, threads, ...
@@ -230,10 +230,10 @@ class EvolutionConfig:
         c("validation", _is_int(self.validation) and self.validation >= 0, "must be an integer >= 0")
         t = self.targets
         c("targets", t is None or (isinstance(t, tuple) and all(_is_int(v) and v >= 1 for v in t) and all(
-            a >= b for a, b in zip(t, t[1:]))), "must be null or a non-increasing list of synapse counts >= 1")
-        needs = self.pruning in ("magnitude", "random")
+            a >= b for a, b in zip(t, t[1:]))), "must be null or a non-increasing list of counts >= 1")
+        needs = self.pruning in ("magnitude", "random", "structured")
         c("targets", (t is None) != needs and (not needs or len(t) >= self.generations),
-          f"magnitude and random pruning (only) need one synapse count per generation ({self.generations})")
+          f"magnitude, random, structured pruning (only) need one target per generation ({self.generations})")
         c("detection", isinstance(self.detection, DetectionConfig), "must be a mapping of detection fields")
         if self.task != "detection" and _non_default(self.detection):
             c("detection", False, f"detection options apply only to detection datasets, not {self.dataset}")

@@ -131,7 +131,8 @@ def _study(d: dict[str, Any], page: str, source: str, profile: str, overrides: d
 
 
 def with_targets(values: dict[str, Any], profile: str) -> dict[str, Any]:
-    """``values`` with ``targets_from: <run>`` replaced by that published run's synapse counts (``targets``)."""
+    """``values`` with ``targets_from: <run>`` replaced by that published run's synapse counts (``targets``), or its
+    compacted FLOPs (``flops_compact``) for the structured baseline at equal compute."""
     if "targets_from" not in values:
         return values
     values = dict(values)
@@ -142,8 +143,9 @@ def with_targets(values: dict[str, Any], profile: str) -> dict[str, Any]:
     csv_path = resolve(RESULTS) / profile / str(run) / "generations.csv"
     if not isinstance(run, str) or not csv_path.is_file():
         raise ConfigError(f"targets_from={run!r}: no published run {profile}/{run} ({relative(csv_path)} is missing)")
+    column = "flops_compact" if values.get("pruning") == "structured" else "synapses"
     with open(csv_path, newline="") as f:
-        synapses = [int(float(row["synapses"])) for row in csv.DictReader(f)]
+        synapses = [int(float(row[column])) for row in csv.DictReader(f)]
     if not isinstance(generations, int) or len(synapses) < generations:
         raise ConfigError(f"targets_from={run!r}: {relative(csv_path)} has {len(synapses)} generations, "
                           f"fewer than generations={generations!r}")

@@ -22,6 +22,7 @@ from .environment import (compute_environmental_factor, environmental_factor, fa
                           synapse_budget)
 from .masks import Masks, apply_masks, prunable_modules
 from .seeding import generator
+from .structured import structured_masks
 
 
 @dataclass
@@ -105,6 +106,8 @@ def synthesize_offspring(
     """
     if config.pruning in ("magnitude", "random"):  # the baselines at equal synapses (baselines.py)
         child_masks, info = baseline_masks(parent, masks, config, generation)
+    elif config.pruning == "structured":  # the baseline at equal FLOPs (structured.py)
+        child_masks, info = structured_masks(parent, masks, config, generation)
     else:
         child_masks, info = sample_masks(parent, masks, config, generator(config.seed, generation, "synthesis"))
     child = copy.deepcopy(parent)
