@@ -89,3 +89,15 @@ def test_fp16_restriction_and_half_precision_inference(tmp_path):
     assert (abs(df.accuracy_fp16 - df.accuracy) <= 0.02).all()  # weights are already fp16-exact
     ck = load_checkpoint(run, 2)
     assert all(is_fp16_representable(v) for v in ck["model"].values() if v.is_floating_point())
+
+
+def test_compute_environment_and_its_structured_baseline_end_to_end(tmp_path):
+    """An evolution under the compute environment, then Torch-Pruning's baseline at its FLOPs, through the store."""
+    flops = evolve(small(environment="flops", granularity="filter", factor_level="cluster", cap=0.6), tmp_path)
+    df = pd.read_csv(flops / "generations.csv")
+    assert (df.flops_compact.values[1:] <= 0.6 * df.flops_compact.values[:-1]).all()  # never above the cap
+    assert (df.compact_max_abs_diff <= 1e-5).all()
+    baseline = evolve(small(pruning="structured", targets=tuple(int(v) for v in df.flops_compact)), tmp_path)
+    db = pd.read_csv(baseline / "generations.csv")
+    assert (db.flops_compact.values <= df.flops_compact.values).all()  # at (no more than) equal FLOPs
+    assert (db.flops_compact.values >= 0.9 * df.flops_compact.values).all()
