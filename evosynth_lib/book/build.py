@@ -46,7 +46,7 @@ from .missing import train_missing
 from .status import write_status
 
 # the reading pages, in the order they run (after the evolve-* pages); they are fixed entries of book/_toc.yml
-READING_PAGES = ("table1", "table2_3", "normalisation", "parse27k", "reproducibility")
+READING_PAGES = ("table1", "table2_3", "normalisation", "parse27k", "compute", "reproducibility")
 
 
 def profile_pages(profile: str) -> list[str]:

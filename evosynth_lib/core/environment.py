@@ -21,7 +21,9 @@ probabilities (eq. 4-5: heredity decides *which* clusters are likely to survive)
 offspring's *compute*: the dense FLOPs of its compacted network (``compaction.py``) at most ``cap`` times its
 parent's. FLOPs only grow with ``f`` too, so :func:`compute_environmental_factor` finds the largest admissible
 ``f`` by bisection over the sorted thresholds. Compaction removes a channel only when all of its filter's kernels
-are dead (or nothing reads it), so with kernel clusters the factor must fall until whole filters die.
+are dead (or nothing reads it), so with kernel clusters the factor must fall until whole filters die. A filter
+that dies takes the synapses reading it along (``structured.close_dead_channels``): its constant output could
+not be folded into a padded convolution's bias, so it would keep costing compute.
 """
 from __future__ import annotations
 

@@ -59,6 +59,23 @@ def without_channels(model: nn.Module, masks: Masks, channels: list[tuple[str, i
     return out
 
 
+def close_dead_channels(model: nn.Module, masks: Masks) -> Masks:
+    """``masks`` where every channel whose producers are all dead is unread too (its readers' synapses on it dead).
+
+    A dead filter outputs a constant (its bias through the activation); a padded convolution reading it cannot
+    absorb that constant into its bias, so compaction would have to keep the channel. Killing what reads it lets
+    compaction remove it: the compute environment's reading of a dead cluster (``environment.py``).
+    """
+    s, dead = network_structure(model), []
+    for g in s.groups:
+        alive = torch.zeros(g.size, dtype=torch.bool)
+        for k, table in g.producers.items():
+            rows = masks[k].reshape(masks[k].shape[0], -1).any(dim=1).cpu()
+            alive |= rows[table].any(dim=1)
+        dead += [(g.root, int(o)) for o in torch.nonzero(~alive).flatten()]
+    return without_channels(model, masks, dead) if dead else masks
+
+
 def structured_masks(model: nn.Module, masks: Masks, config: EvolutionConfig, generation: int) -> tuple[Masks, dict]:
     """Masks of generation ``generation`` for ``pruning: structured``: compacted FLOPs <= ``targets[g - 1]``."""
     target = config.targets[generation - 1]

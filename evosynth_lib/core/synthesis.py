@@ -22,7 +22,7 @@ from .environment import (compute_environmental_factor, environmental_factor, fa
                           synapse_budget)
 from .masks import Masks, apply_masks, prunable_modules
 from .seeding import generator
-from .structured import structured_masks
+from .structured import close_dead_channels, structured_masks
 
 
 @dataclass
@@ -67,7 +67,8 @@ def sample_masks(
     parent_synapses = int(sum(int(m.sum()) for m in masks.values()))
 
     def sample(f: float) -> Masks:  # a synapse dead in the parent never comes back
-        return {name: (t < f).reshape(modules[name].weight.shape) & masks[name].cpu() for name, t in thresholds.items()}
+        child = {name: (t < f).reshape(modules[name].weight.shape) & masks[name].cpu() for name, t in thresholds.items()}
+        return close_dead_channels(model, child) if config.environment == "flops" else child
 
     every = torch.cat([t.reshape(-1) for t in thresholds.values()])
     extra = {}

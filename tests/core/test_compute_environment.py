@@ -52,3 +52,16 @@ def test_synapse_environment_is_the_default_and_keeps_run_ids():
     assert EvolutionConfig(environment="flops").run_id() != EvolutionConfig().run_id()
     with pytest.raises(ConfigError, match="environment"):
         EvolutionConfig(environment="energy").validate()
+
+
+def test_a_dead_filter_takes_its_readers_along_so_compaction_removes_it():
+    torch.manual_seed(0)
+    model = DetectNet(width=4)  # padded convolutions: a dead filter's constant output cannot be folded
+    masks = full_masks(model)
+    config = EvolutionConfig(environment="flops", granularity="filter", factor_level="cluster", cap=0.6)
+    model, masks, _ = synthesize_offspring(model, masks, config, 2)
+    conv1, conv2 = masks["layers.0.weight"], masks["layers.3.weight"]
+    dead = ~conv1.reshape(conv1.shape[0], -1).any(dim=1)
+    assert dead.any()
+    assert not conv2[:, dead].any()  # nothing reads a dead filter
+    assert compact(model, masks).layers[0].weight.shape[0] == int((~dead).sum())
