@@ -71,6 +71,7 @@ threads = None
 detection = None
 precision = None
 pruning = None
+environment = None
 targets = None
 validation = None
 _defaults = dict(globals())

@@ -203,7 +203,7 @@ else:
 # spread over seeds is below.
 
 # %% tags=["hide-input"]
-page_runs = {n: results.load_published(profile, n, results_dir) for n in dict.fromkeys([run, *seed_runs, *readings,
+page_runs = {n: results.load_published(profile, n, results_dir) for n in dict.fromkeys([run, *seed_runs, *granularity_runs,
                                                                                        *ablations])}
 page_runs = {n: r for n, r in page_runs.items() if isinstance(r, results.Published)}
 if page_runs:

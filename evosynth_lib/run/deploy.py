@@ -44,7 +44,7 @@ import torch
 
 from ..config import EvolutionConfig
 from ..core.compaction import compact, count_flops
-from ..core.masks import apply_masks
+from ..core.masks import apply_masks, prunable_modules
 from ..speed.protocol import REPETITIONS, WARMUP, time_passes
 from ..tasks import build_model_for, make_task
 from ..tasks.detection.boxes import standardise

@@ -15,7 +15,8 @@ BASE = dict(dataset="synthetic", generations=3, first_epochs=0.5, epochs=0.5, ba
             device="cpu", synthetic_size=(128, 64), threads=1)
 # a value other than the default for every field that acts only on offspring
 OTHER = {"generations": 2, "cap": 0.6, "factor_level": "cluster", "normaliser": "mean", "quantile": 0.5,
-         "tau": 0.01, "inherit": False, "pruning": "random", "targets": (1000, 900, 800)}
+         "tau": 0.01, "inherit": False, "pruning": "random", "targets": (1000, 900, 800),
+         "environment": "flops"}
 
 
 def _same_run(a, b):
