@@ -46,15 +46,13 @@ _declared = set(dir())
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
 
-from evosynth_lib.book import compute, display, paper
+from evosynth_lib.book import compute, display, paper, results, tables
 from evosynth_lib.book.parameters import check_parameters
 
 check_parameters(globals(), _declared)
 
-PAPER_SPEEDUP = {"detector": paper.PARSE27K["fps_last"] / paper.PARSE27K["fps_first"],
-                 "mnist": paper.TABLE2_3["mnist"][13]["E"], "cifar10": paper.TABLE2_3["cifar10"][6]["E"]}
-LABEL = {"detector": "the detector (Penn-Fudan stand-in for Parse-27k)", "mnist": "LeNet-5 on MNIST",
-         "cifar10": "AlexNet on CIFAR-10"}
+PAPER_SPEEDUP = {task: compute.paper_speedup(task) for task in compute.LABEL}
+LABEL = compute.LABEL
 
 
 def show_task(task):
@@ -88,6 +86,13 @@ def show_task(task):
     fig.suptitle(f"Accuracy against measured latency: {LABEL[task]}")
     fig.tight_layout()
     plt.show()
+    firsts = {m: runs[0] for m, runs in methods.items() if runs and isinstance(runs[0], results.Published)}
+    layers = compute.where_time_goes(firsts, tables.published_layer_names(next(iter(firsts.values()))))
+    if layers is not None:
+        display.show("Where the time goes: each weighted layer's share of the first generation's FLOPs, and the "
+                     "fraction of them the last generation keeps (first seed of each method with exported networks; "
+                     "dense FLOPs of the exported networks at the input they were exported for).")
+        display.show(layers)
     return rows
 
 
@@ -118,7 +123,7 @@ mnist_rows = show_task("mnist") if "mnist" in tasks else display.show("Not part 
 # the same schedule as the published one (30 epochs for the ancestor, 8 per offspring, on all 50,000 images) it
 # needs several hours of CPU time on a machine without fast bfloat16, and its ancestor cannot be shared with the
 # published run, whose checkpoints are not published. The synapse environment's row shows where the time goes:
-# 12X fewer synapses but 1.2X fewer FLOPs.
+# its synapse and FLOP ratios, side by side.
 
 # %% tags=["hide-input"]
 cifar_rows = show_task("cifar10") if "cifar10" in tasks else display.show("Not part of this profile.")

@@ -31,6 +31,7 @@ runs_dir = "runs"  # the run store (checkpoints), needed only to measure speed w
 run = "parse27k"  # results/<profile>/<run>/ holds our fp16 detection evolution
 ablations = {}  # other published runs of the same detector to compare with: {run name: what differs}
 seed_runs = []  # published runs that repeat `run` with other seeds (the spread over seeds)
+fp32_runs = []  # published runs of the same evolution without the fp16 restriction, one per seed (the control)
 granularity_runs = []  # published runs of the same detector with other cluster granularities / factor levels (structured offspring)
 loss_tolerance = None  # a reading "keeps" precision and recall when neither falls by more than this; None: the claim's
 _declared = set(dir())
@@ -39,7 +40,7 @@ _declared = set(dir())
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from evosynth_lib.book import display, findings, granularities, names, paper, plots, results, speedups, tables
+from evosynth_lib.book import control, display, findings, granularities, names, paper, plots, results, speedups, tables
 from evosynth_lib.book.parameters import check_parameters
 
 check_parameters(globals(), _declared)
@@ -261,6 +262,34 @@ if len(seeded) > 1:
     display.show(tables.spread_over_seeds(seeded, ["architectural_efficiency", "precision", "recall"]))
 else:
     display.show(f"One seed only in profile `{profile}`.")
+
+# %% [markdown]
+# ## The control: the same evolution without the fp16 restriction
+#
+# Paper 2 reports its evolution only with the restriction, so what the restriction itself does is not separable
+# there from what the evolution does. Here the same detector, data, training, environment and seeds run twice,
+# with and without rounding the weights to fp16 after each generation's training; nothing else differs (checked
+# on the runs' recorded parameters below). Each arm is given at its last generation (mean ± sd over its seeds) and,
+# since the two arms need not prune at the same pace, at the largest architectural efficiency every run of both
+# arms reaches (interpolated between the two generations around it, as on the landing page). The speed-up is the
+# one the evolution loop measures (compacted network, float32, batch 1, last generation over first); the
+# standard errors of each run's precision, recall and AP@0.5 on the test set follow.
+
+# %% tags=["hide-input"]
+arms = {"fp16 restriction (paper 2)": [result] + [results.load_published(profile, n, results_dir) for n in seed_runs]
+        if df is not None else [],
+        "no restriction (float32)": [results.load_published(profile, n, results_dir) for n in fp32_runs]}
+arms = {arm: [r for r in runs if isinstance(r, results.Published)] for arm, runs in arms.items()}
+if all(arms.values()):
+    differing = control.config_differences(arms)
+    display.show("The arms differ only in the restriction (and the seed)." if not differing else
+                 f"The arms differ in more than the restriction: {', '.join(differing)}; this is not a control.")
+    control_rows = control.run_rows(arms)
+    display.show(control.control_table(control_rows, control.common_efficiency(arms)))
+    display.show(tables.detection_errors({r.name: r for runs in arms.values() for r in runs}))
+else:
+    missing = [arm for arm, runs in arms.items() if not runs]
+    display.show(f"Not published in profile `{profile}`: {', '.join(missing)}; no control.")
 
 # %% [markdown]
 # ## Ablation: how fast the reading prunes

@@ -21,6 +21,7 @@ from .pages import read_page
 from .paths import RESULTS, notebooks_dir, profiles_dir, repo_root, resolve
 
 STATUS_FILE = "book/_generated/status.md"
+SPEED_FILE = "speed.md"  # beside it: the compute page's summary (compute.speed_markdown)
 # the paper's experiments that table1 / table2_3 read, by the paper's dataset name
 PAPER1 = {"mnist": "Tables 1-2: MNIST, LeNet-5", "stl10": "Tables 1-2: STL-10, LeNet-5",
           "cifar10": "Tables 1, 3: CIFAR-10, AlexNet"}
@@ -183,6 +184,7 @@ def status_markdown(profile: str, results_dir: str | os.PathLike = RESULTS) -> s
 def write_status(profile: str, results_dir: str | os.PathLike = RESULTS, out: str | os.PathLike | None = None) -> Path:
     """Write :func:`status_markdown` to ``book/_generated/status.md`` (or ``out``), and beside it the landing page's
     findings (``findings.md``, ``findings.png``; :func:`.findings.write_findings`); return the path."""
+    from .compute import speed_markdown
     from .findings import write_findings
 
     path = Path(out) if out is not None else repo_root() / STATUS_FILE
@@ -191,6 +193,9 @@ def write_status(profile: str, results_dir: str | os.PathLike = RESULTS, out: st
     t1 = page_parameters(profile, "table1") or notebook_defaults("table1")
     p2 = page_parameters(profile, "parse27k") or notebook_defaults("parse27k")
     runs, seeds = t1.get("runs", {}), t1.get("seed_runs", {})
+    cp = page_parameters(profile, "compute") or notebook_defaults("compute")
+    (path.parent / SPEED_FILE).write_text(speed_markdown(profile, cp.get("tasks", {}), cp.get("engine", "onnxruntime"),
+                                                         results_dir))
     write_findings(profile, path.parent, results_dir,
                    mnist=seeds.get("mnist") or [runs.get("mnist", "mnist")],
                    cifar=seeds.get("cifar10") or [runs.get("cifar10", "cifar10")],
