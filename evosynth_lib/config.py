@@ -131,7 +131,7 @@ _HASHED = ("dataset", "model", "epochs", "first_epochs", "lr", "momentum", "weig
            "inherit", "train_subset", "test_subset")
 _FLOAT_FIELDS = ("epochs", "first_epochs", "lr", "momentum", "weight_decay", "cap", "quantile", "tau")
 _NOT_HASHED = ("generations", "settings")
-_LATER = ("precision", "pruning", "targets", "validation", "environment")
+_HASHED_WHEN_SET = ("precision", "pruning", "targets", "validation", "environment")
 # fields that act only from generation 2 on, not on the ancestor (``run/ancestor.py``: ``ancestor_id``)
 OFFSPRING_ONLY = ("generations", "cap", "factor_level", "normaliser", "quantile", "tau", "inherit", "pruning", "targets",
                   "environment")
@@ -274,7 +274,7 @@ class EvolutionConfig:
             extra["shape"] = list(self.synthetic_shape)
         if self.synthetic_size != (512, 256):
             extra["synthetic_size"] = list(self.synthetic_size)
-        for name in _LATER:  # fields added after the first published runs: hashed only when not default
+        for name in _HASHED_WHEN_SET:  # hashed only when not at their default: adding one keeps every run id
             value = getattr(self, name)
             if value != EvolutionConfig.__dataclass_fields__[name].default:
                 extra[name] = list(value) if isinstance(value, tuple) else value

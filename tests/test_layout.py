@@ -102,12 +102,13 @@ def test_every_field_is_hashed_or_declared_not_to_be():
 
     fields = {f for f in EvolutionConfig.__dataclass_fields__}
     task_options = {"half_inference", "synthetic_shape", "synthetic_size", "detection"}  # hashed under "extra"
-    assert set(config._HASHED) | set(config._NOT_HASHED) | set(config._LATER) | task_options == fields
+    assert set(config._HASHED) | set(config._NOT_HASHED) | set(config._HASHED_WHEN_SET) | task_options == fields
 
 
-def test_later_fields_change_the_run_id_only_when_set():
+def test_fields_hashed_when_set_change_the_run_id_only_when_set():
     base = EvolutionConfig()
-    for name, value in (("precision", "bf16"), ("pruning", "synapse_only"), ("validation", 100)):
+    for name, value in (("precision", "bf16"), ("pruning", "synapse_only"), ("validation", 100),
+                        ("environment", "flops")):
         assert base.replace(**{name: value}).run_id() != base.run_id()
         assert base.replace(**{name: getattr(base, name)}).run_id() == base.run_id()
 

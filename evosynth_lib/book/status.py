@@ -39,14 +39,17 @@ class StatusRow:
 
 
 def notebook_defaults(page: str) -> dict[str, Any]:
-    """The literal defaults of the parameters cell of ``notebooks/<page>.py`` ({} when there is none)."""
+    """The literal defaults of the cell tagged ``parameters`` (the one papermill replaces) of ``notebooks/<page>.py``,
+    read through jupytext as the build reads the page ({} when there is none)."""
+    import jupytext
+
     path = notebooks_dir() / f"{page}.py"
     if not path.is_file():
         return {}
-    cells = re.split(r"^# %%", path.read_text(), flags=re.M)
-    cell = next((c for c in cells if c.split("\n", 1)[0].count('"parameters"')), "")
+    cells = jupytext.read(path).cells
+    cell = next((c for c in cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])), None)
     out: dict[str, Any] = {}
-    for node in ast.parse(cell.split("\n", 1)[1] if "\n" in cell else "").body:
+    for node in ast.parse(cell.source if cell is not None else "").body:
         if isinstance(node, ast.Assign):
             try:
                 value = ast.literal_eval(node.value)
