@@ -101,6 +101,10 @@ def speedup_table(rows: pd.DataFrame, paper_speedup: float, metric: str, detecti
                f"{metric} (last)": mean_text(d[metric].dropna().tolist(), ".3f", "", False) if metric in d else "n/a",
                f"{metric} change": (mean_text((d[metric] - d[f"{metric}_first"]).dropna().tolist(), "+.3f", "", False)
                                     if metric in d else "n/a")}
+        for extra, label in (("recall", "recall"), ("ap50", "AP@0.5")) if detection else ():
+            if extra != metric and extra in d and d[extra].notna().any():
+                row[f"{label} (last)"] = mean_text(d[extra].dropna().tolist(), ".3f", "", False)
+                row[f"{label} change"] = mean_text((d[extra] - d[f"{extra}_first"]).dropna().tolist(), "+.3f", "", False)
         if detection and {"precision", "recall", "precision_se_first", "recall_se_first"} <= set(d):
             kept = [abs(r.precision - r.precision_first) <= r.precision_se_first
                     and abs(r.recall - r.recall_first) <= r.recall_se_first for r in d.itertuples()]
