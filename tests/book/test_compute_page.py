@@ -80,3 +80,21 @@ def test_layer_flops_of_an_exported_network_match_the_flop_counter(tmp_path):
     path = export_onnx(dense, torch.zeros(1, 1, 6, 6), tmp_path / "dense.onnx")
     flops = compute.layer_flops(path, [1, 1, 6, 6])
     assert list(flops.values()) == [2 * 2 * 16 * 9, 2 * 5 * 32]
+
+
+def test_landing_summary_reads_the_published_runs_and_their_latency(tmp_path):
+    for name, seed in (("det", 0), ("det-seed1", 1)):
+        folder = tmp_path / "p" / name
+        folder.mkdir(parents=True)
+        _detector(name, seed).generations.to_csv(folder / "generations.csv", index=False)
+        (folder / "config.yaml").write_text(f"seed: {seed}\n")
+    (tmp_path / "p" / "latency").mkdir()
+    _latency(("det", 8.0, 2.0), ("det-seed1", 8.0, 4.0)).to_csv(tmp_path / "p" / "latency" / "d.csv", index=False)
+    tasks = {"detector": {"methods": {"compute environment": ["det", "det-seed1"], "baseline": ["absent"]},
+                          "latency": "latency/d.csv"}}
+    text = compute.speed_markdown("p", tasks, "onnxruntime", tmp_path)
+    assert text.startswith("- **the detector") and "(paper: 5.29x)" in text
+    assert "compute environment: 3.00x ± 1.41x [2.00-4.00] measured, 2.00x ± 0.00x fewer FLOPs (2 runs" in text
+    assert "baseline" not in text  # nothing of it is published
+    assert "no published run" in compute.speed_markdown("p", {"mnist": {"methods": {"m": ["x"]}}}, "onnxruntime",
+                                                       tmp_path)
