@@ -77,9 +77,14 @@ def close_dead_channels(model: nn.Module, masks: Masks) -> Masks:
 
 
 def structured_masks(model: nn.Module, masks: Masks, config: EvolutionConfig, generation: int) -> tuple[Masks, dict]:
-    """Masks of generation ``generation`` for ``pruning: structured``: compacted FLOPs <= ``targets[g - 1]``."""
-    target = config.targets[generation - 1]
+    """Masks of generation ``generation`` for ``pruning: structured``: compacted FLOPs <= ``targets[g - 1]``.
+
+    ``targets[0]`` is the ancestor's FLOPs, counted at whatever input the targets were (the paired run's
+    ``flops_compact``, at its task's input); here they are counted at ``model.input_shape``, so each target is
+    scaled by the ancestor's FLOPs at that shape over ``targets[0]`` (exact for a fully convolutional network,
+    whose FLOPs grow with the input's area; 1 when the shapes agree)."""
     example = torch.zeros(1, *model.input_shape, device=next(model.parameters()).device)
+    target = config.targets[generation - 1] * count_flops(model, example) / config.targets[0]  # the dense ancestor
     ranking, steps = channel_ranking(model, masks), 4096
     flops_at = lambda n: count_flops(compact(model, without_channels(model, masks, _first(ranking, n, steps))),  # noqa: E731
                                      example)
@@ -96,5 +101,5 @@ def structured_masks(model: nn.Module, masks: Masks, config: EvolutionConfig, ge
     removed = _first(ranking, lo, steps)
     child = without_channels(model, masks, removed)
     parent, kept = (int(sum(int(m.sum()) for m in d.values())) for d in (masks, child))
-    return child, {"parent_synapses": parent, "budget": target, "expected_synapses": float(kept), "synapses": kept,
+    return child, {"parent_synapses": parent, "budget": config.targets[generation - 1], "expected_synapses": float(kept), "synapses": kept,
                    "environmental_factor": 1.0, "F_c": 1.0, "F_s": 1.0, "removed_channels": len(removed)}

@@ -34,6 +34,22 @@ def test_it_hits_its_flop_target_generation_by_generation(make, shape):
         assert float((model(x) - compact(model, masks)(x)).abs().max()) <= 1e-5
 
 
+def test_targets_counted_at_another_input_size_are_read_as_fractions_of_the_ancestor():
+    """A detector's targets come from its evolution's ``flops_compact``, counted at the training size, not at the
+    network's ``input_shape``: the same fractions of the ancestor are pruned either way."""
+    torch.manual_seed(0)
+    model = DetectNet(width=4)
+    masks = full_masks(model)
+    small, large = (3, 64, 64), (3, 128, 128)
+    full_large = _flops(model, masks, large)
+    targets = (full_large, int(full_large * 0.6))
+    config = EvolutionConfig(pruning="structured", targets=targets, generations=2)
+    child, child_masks, _ = synthesize_offspring(model, masks, config, 2)
+    kept = _flops(child, child_masks, large)
+    assert 0.85 * targets[1] <= kept <= targets[1]
+    assert _flops(child, child_masks, small) / _flops(model, masks, small) == pytest.approx(kept / full_large)
+
+
 def test_the_ranking_takes_the_weakest_filter_first():
     torch.manual_seed(0)
     model = LeNet5()
