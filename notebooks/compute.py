@@ -77,6 +77,11 @@ def show_task(task):
     else:
         display.show("No side-by-side latency measurement is published for this task: the table gives FLOP ratios.")
     display.show(compute.speedup_table(rows, PAPER_SPEEDUP[task], "precision" if detection else metric, detection))
+    for other in (sorted(set(latency.engine) - {engine}) if latency is not None else []):
+        display.show(f"The same networks timed in {other} (same protocol, same process):")
+        other_rows = compute.run_rows(methods, latency, other, metric)
+        display.show(compute.speedup_table(other_rows, PAPER_SPEEDUP[task], "precision" if detection else metric,
+                                           detection)[["measured speed-up", "paper", "measured / paper"]])
     panels = [("ap50", "AP@0.5 (last generation)"), ("precision", "precision"), ("recall", "recall")] \
         if detection else [(metric, "test accuracy (last generation)")]
     panels = [(m, l) for m, l in panels if m in rows and rows[m].notna().any()]

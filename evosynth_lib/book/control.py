@@ -12,6 +12,7 @@ import math
 
 import pandas as pd
 
+from ..config import EvolutionConfig
 from ..tasks.detection.metrics import binomial_se
 from .results import Published
 from .seeds import frame, interpolate, mean_text
@@ -24,7 +25,8 @@ def config_differences(arms: dict[str, list[Published]]) -> list[str]:
     """The configuration fields, other than the seed and ``fp16``, on which any two runs of ``arms`` differ."""
     configs = [r.config for runs in arms.values() for r in runs]
     keys = sorted({k for c in configs for k in c} - IGNORED)
-    return [k for k in keys if len({repr(c.get(k)) for c in configs}) > 1]
+    defaults = {k: f.default for k, f in EvolutionConfig.__dataclass_fields__.items()}  # a run recorded before a
+    return [k for k in keys if len({repr(c.get(k, defaults.get(k))) for c in configs}) > 1]  # field existed lacks it
 
 
 def common_efficiency(arms: dict[str, list[Published]]) -> float:

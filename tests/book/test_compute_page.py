@@ -57,6 +57,9 @@ def test_control_compares_the_arms_at_the_last_generation_and_at_equal_efficienc
     assert "precision at A-E 8.00X" in table.index and table.loc["AP@0.5", "fp32"] == "0.660"
     other = {**arms, "fp32": [_detector("f0", 0, fp16=False, cap=0.8)]}
     assert control.config_differences(other) == ["cap"]  # not a control
+    older = {**arms, "fp32": [_detector("f0", 0, fp16=False)]}
+    older["fp32"][0].config["environment"] = "synapses"  # recorded by a newer run only: the default
+    assert control.config_differences(older) == []
     assert math.isnan(control.common_efficiency({"fp16": arms["fp16"], "fp32": []}))
 
 
