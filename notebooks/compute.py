@@ -107,7 +107,8 @@ def show_task(task):
 # Paper 2's 5.3X (7 -> 37 fps on a Jetson TX1) is the mark. Detection quality is given as AP@0.5 (where a run
 # recorded it) and as precision and recall at the detector's threshold; "within one standard error" compares each
 # seed's last generation with its first, using the binomial standard error of the first generation's value on the
-# test set.
+# test set. Magnitude pruning at equal synapses has not been run for the detector; the Torch-Pruning baseline has
+# one seed.
 
 # %% tags=["hide-input"]
 detector_rows = show_task("detector") if "detector" in tasks else display.show("Not part of this profile.")
