@@ -85,6 +85,14 @@ def run_rows(methods: dict[str, list], latency: pd.DataFrame | None, engine: str
     return pd.DataFrame(rows)
 
 
+def _speedup_text(timed: list[float], runs: int) -> str:
+    """``3.00x ± 1.41x [2.00-4.00]``; ``1.01x`` for one value; with ``(1 of 3 runs timed)`` when some were not."""
+    if not timed:
+        return "not timed"
+    text = f"{timed[0]:.2f}x" if len(timed) == 1 else f"{mean_text(timed, '.2f', 'x', False)} [{range_text(timed, '.2f')}]"
+    return text + (f" ({len(timed)} of {runs} runs timed)" if len(timed) < runs else "")
+
+
 def speedup_table(rows: pd.DataFrame, paper_speedup: float, metric: str, detection: bool = False) -> pd.DataFrame:
     """Per method: seeds, synapse and FLOP ratios, measured speed-up (mean ± sd, range), the paper's speed-up
     and how far below it the measurement lies; the metric's change; for detection, whether P and R stayed within
@@ -94,8 +102,7 @@ def speedup_table(rows: pd.DataFrame, paper_speedup: float, metric: str, detecti
         timed = d.speedup.dropna().tolist() if "speedup" in d else []
         row = {"method": method, "runs": len(d), "fewer synapses": mean_text(d.synapse_ratio.tolist(), ".1f", "x", False),
                "fewer FLOPs (compacted)": mean_text(d.flop_ratio.tolist(), ".2f", "x", False),
-               "measured speed-up": (f"{mean_text(timed, '.2f', 'x', False)} [{range_text(timed, '.2f')}]"
-                                     if timed else "not timed"),
+               "measured speed-up": _speedup_text(timed, len(d)),
                "paper": f"{paper_speedup:.2f}x",
                "measured / paper": f"{mean_sd(timed)[0] / paper_speedup:.2f}" if timed else "n/a",
                f"{metric} (last)": mean_text(d[metric].dropna().tolist(), ".3f", "", False) if metric in d else "n/a",

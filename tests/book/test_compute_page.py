@@ -36,6 +36,10 @@ def test_rows_measure_speedup_from_latency_and_flag_p_r_outside_one_standard_err
     assert table.loc["compute environment", "measured / paper"] == f"{3.5 / 5.3:.2f}"
     assert table.loc["compute environment", "P and R within 1 SE of gen. 1"] == "1 of 2"  # b lost 0.2 precision
     assert table.loc["baseline", "measured speed-up"] == "not timed"
+    one = compute.speedup_table(rows[rows.run != "b"], 5.3, "precision", detection=True)
+    assert one.loc["compute environment", "measured speed-up"] == "5.00x"
+    partly = compute.run_rows({"m": methods["compute environment"]}, _latency(("a", 10.0, 2.0)), "onnxruntime", "ap50")
+    assert compute.speedup_table(partly, 5.3, "precision").loc["m", "measured speed-up"] == "5.00x (1 of 2 runs timed)"
     box = compute.absent_markdown(methods)
     assert "`d`" in box and "evosynth ..." in box and "`a`" not in box
     assert compute.absent_markdown({"m": [_detector("a", 0)]}) is None
