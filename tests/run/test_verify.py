@@ -104,3 +104,12 @@ def test_compare_judges_each_kind_of_column_by_its_tolerance():
     assert v.within and not v.exact
     strict = verify.compare(pub, ours, "same instruction set")
     assert set(strict.failures["column"]) == {"synapses", "accuracy", "train_loss"}
+
+
+def test_a_round_off_measurement_is_held_to_its_own_bound_in_every_tier():
+    """``compact_max_abs_diff`` measures round-off itself: its last bits may change, not its order of magnitude."""
+    pub = pd.DataFrame({"generation": [1, 2], "synapses": [10, 6], "compact_max_abs_diff": [0.0, 2.98e-7]})
+    v = verify.compare(pub, pub.assign(compact_max_abs_diff=[0.0, 4.17e-7]), "exact")
+    assert v.within and v.exact and v.columns.set_index("column").loc["compact_max_abs_diff", "kind"] == "rounding"
+    off = verify.compare(pub, pub.assign(compact_max_abs_diff=[0.0, 3e-4]), "other arithmetic or unrecorded machine")
+    assert list(off.failures["column"]) == ["compact_max_abs_diff"]
