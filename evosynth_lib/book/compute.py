@@ -8,6 +8,7 @@ each run, same engine, dtype, layout, batch and input, timed round-robin in one 
 """
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -174,8 +175,6 @@ def deployed_files(pub: Published) -> dict[int, tuple[Path, list[int]]]:
     manifest = Path(pub.path) / "deploy" / "manifest.json"
     if not manifest.is_file():
         return {}
-    import json
-
     files = json.loads(manifest.read_text())["files"]
     return {int(f["generation"]): (manifest.parent / f["onnx"], f["input_shape"]) for f in files}
 
