@@ -27,6 +27,7 @@ import pandas as pd
 from evosynth_lib.run.deploy import DEPLOY_CSV, DEPLOY_JSON, deploy_run
 from evosynth_lib.book import paper
 from evosynth_lib.run.deploy_report import measure_files, paper_lines, ratios
+from evosynth_lib.run.export import EXPORTS, read_exports
 from evosynth_lib.speed.protocol import REPETITIONS, WARMUP
 
 COLUMNS = ["engine", "dtype", "layout", "input", "batch_size", "fps_first", "fps_last", "speedup", "flop_ratio",
@@ -56,8 +57,8 @@ def main() -> None:
         df = deploy_run(path, a.out, a.generations, half=a.half, threads=a.threads, warmup=a.warmup,
                         repetitions=a.repetitions, eval_limit=a.eval_limit)
         kind = kind_of(config.task, config.dataset)
-    elif (path / "manifest.json").is_file():  # published ONNX files
-        manifest = json.loads((path / "manifest.json").read_text())
+    elif (path / EXPORTS).is_file():  # published ONNX files
+        manifest = read_exports(path)
         df = measure_files(path, a.threads, a.warmup, a.repetitions, a.half)
         kind = kind_of(manifest["task"], manifest["dataset"])
     elif (path / DEPLOY_CSV).is_file():

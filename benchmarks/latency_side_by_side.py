@@ -11,26 +11,26 @@ run, generation and engine, with the machine and commit that measured it.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import pandas as pd
 
 from evosynth_lib.book.paths import RESULTS, resolve
+from evosynth_lib.run.deploy import FILES_DIR
 from evosynth_lib.run.engines import Variant
+from evosynth_lib.run.export import read_exports
 from evosynth_lib.run.latency import side_by_side
 from evosynth_lib.run.provenance import commit_label, machine_kind
 
 
 def exported(profile: str, run: str) -> list[dict]:
-    folder = resolve(RESULTS) / profile / run
-    meta = folder / "deploy.json"
-    if not meta.is_file():
-        raise SystemExit(f"error: {meta} is missing: run 'evosynth deploy' for {run} first")
-    files = json.loads(meta.read_text())["files"]
-    ends = [min(files, key=lambda f: f["generation"]), max(files, key=lambda f: f["generation"])]
-    return [{**f, "path": folder / "deploy" / f["onnx"]} for f in ends]
+    """The first and last generation's exported networks of a published run."""
+    try:
+        files = read_exports(resolve(RESULTS) / profile / run / FILES_DIR)["files"]
+    except FileNotFoundError as e:
+        raise SystemExit(f"error: {e}") from None
+    return [files[0], files[-1]]
 
 
 def main(argv=None) -> pd.DataFrame:

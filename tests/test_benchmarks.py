@@ -72,6 +72,19 @@ def test_deploy_refuses_a_folder_it_cannot_read(tmp_path):
     assert out.returncode != 0 and "neither a deploy/ folder" in out.stderr
 
 
+def test_latency_side_by_side_times_first_and_last_generation_of_published_runs(tmp_path):
+    out = bench("latency_side_by_side.py", "--runs", "mnist", "mnist-flops", "--input", "28x28", "--engines",
+                "onnxruntime", "--rounds", 1, "--repetitions", 1, "--out", tmp_path / "latency.csv", cwd=ROOT)
+    assert out.stdout.count("speed-up") == 2 and "FLOP ratio" in out.stdout
+    import pandas as pd
+
+    df = pd.read_csv(tmp_path / "latency.csv")
+    assert sorted(zip(df.run, df.generation)) == [("mnist", 1), ("mnist", 13), ("mnist-flops", 1), ("mnist-flops", 13)]
+    assert (df.ms > 0).all() and (df.batch_size == 1).all() and set(df.engine) == {"onnxruntime"}
+    missing = bench("latency_side_by_side.py", "--runs", "no-such-run", "--input", "28x28", cwd=ROOT, ok=False)
+    assert missing.returncode != 0 and "no-such-run" in missing.stderr and "evosynth deploy" in missing.stderr
+
+
 def test_sweep_matches_the_sequential_runs(tmp_path):
     out = bench("sweep.py", "--runs", 2, "--generations", 1, "--cpus", 2, cwd=tmp_path).stdout
     assert "ratio sequential / sweep" in out and "identical metrics: True" in out

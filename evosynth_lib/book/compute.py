@@ -8,12 +8,13 @@ each run, same engine, dtype, layout, batch and input, timed round-robin in one 
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import pandas as pd
 
+from ..run.deploy import FILES_DIR
+from ..run.export import read_exports
 from ..tasks.detection.metrics import binomial_se
 from .paper import PARSE27K, TABLE2_3
 from .paths import RESULTS, resolve
@@ -172,11 +173,11 @@ def layer_flops(onnx_path, input_shape) -> dict[str, int]:
 
 def deployed_files(pub: Published) -> dict[int, tuple[Path, list[int]]]:
     """``{generation: (ONNX file, input shape)}`` of a published run's exported networks (none: ``{}``)."""
-    manifest = Path(pub.path) / "deploy" / "manifest.json"
-    if not manifest.is_file():
+    try:
+        files = read_exports(Path(pub.path) / FILES_DIR)["files"]
+    except FileNotFoundError:
         return {}
-    files = json.loads(manifest.read_text())["files"]
-    return {int(f["generation"]): (manifest.parent / f["onnx"], f["input_shape"]) for f in files}
+    return {int(f["generation"]): (f["path"], f["input_shape"]) for f in files}
 
 
 def where_time_goes(runs: dict[str, Published], layer_names: list[str]) -> pd.DataFrame | None:

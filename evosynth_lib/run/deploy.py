@@ -52,7 +52,7 @@ from ..tasks.hardware import torch_threads
 from . import store
 from .deploy_eval import evaluate_through, metric_columns
 from .engines import Variant, device_features, plan_variants, prepare
-from .export import export_onnx, store_weights_fp16
+from .export import export_onnx, store_weights_fp16, write_exports
 from .provenance import git_state
 
 CAMERA_HW = (480, 640)
@@ -238,7 +238,7 @@ def export_files(nets: Networks, gens, align: int, folder: Path) -> list[dict]:
                         "bytes": path.stat().st_size, "flops": count_flops(net, x), "channels": channels(net)})
     manifest = {"run_id": nets.config.run_id(), "task": nets.config.task, "dataset": nets.config.dataset,
                 "camera_hw": list(CAMERA_HW) if nets.detection else None, "files": entries}
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    write_exports(folder, manifest)
     return entries
 
 

@@ -8,7 +8,6 @@ variant / first gen in PyTorch eager float32 NCHW at the same input and batch) a
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ import pandas as pd
 from ..core.metrics import TASK_METRICS
 from ..speed.protocol import REPETITIONS, WARMUP, time_passes
 from .engines import device_features, plan_variants, prepare
+from .export import read_exports
 
 VARIANT = ["engine", "dtype", "layout"]
 BASELINE = {"engine": "pytorch", "dtype": "float32", "layout": "nchw"}
@@ -100,7 +100,7 @@ def measure_files(folder: str | Path, threads: int = 1, warmup: int = WARMUP, re
     import torch
 
     folder = Path(folder)
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest = read_exports(folder)
     variants, _ = plan_variants(device_features(), engines, half)
     rows = []
     for entry in manifest["files"]:
@@ -112,7 +112,7 @@ def measure_files(folder: str | Path, threads: int = 1, warmup: int = WARMUP, re
         for v in variants:
             for shape in shapes:
                 xi = x if tuple(x.shape) == shape else torch.zeros(shape).normal_(generator=torch.Generator().manual_seed(0))
-                r = prepare(v, None, folder / entry["onnx"], shape, threads)
+                r = prepare(v, None, entry["path"], shape, threads)
                 t = time_passes(r.timed(xi), warmup, repetitions)
                 diff = float((r(x) - ref).abs().max()) if xi is x else np.nan
                 rows.append({"generation": entry["generation"], **{k: getattr(v, k) for k in VARIANT},

@@ -4,10 +4,14 @@
 with a dynamic batch and, for fully convolutional networks, dynamic height and width.
 :func:`store_weights_fp16` halves a file's size by storing its weights as float16 (computing stays float32):
 lossless for the fp16-restricted evolutions of paper 2, whose weights are float16 values already.
+:func:`write_exports` and :func:`read_exports`: the one record of a folder of exported networks
+(``manifest.json``: the run, the task and, per file, its generation, input shape, FLOPs and channels), which
+``evosynth deploy`` writes and the benchmarks and the book read.
 """
 from __future__ import annotations
 
 import copy
+import json
 import warnings
 from pathlib import Path
 
@@ -57,3 +61,27 @@ def store_weights_fp16(path: str | Path) -> bool:
     onnx.checker.check_model(m)
     onnx.save(m, str(path))
     return lossless
+
+
+EXPORTS = "manifest.json"
+
+
+def write_exports(folder: str | Path, manifest: dict) -> Path:
+    """Write ``manifest`` (with its ``files`` list) as the record of the exported networks in ``folder``."""
+    path = Path(folder) / EXPORTS
+    path.write_text(json.dumps(manifest, indent=2) + "\n")
+    return path
+
+
+def read_exports(folder: str | Path) -> dict:
+    """The record of the exported networks in ``folder`` (a published run's ``deploy/``), its ``files`` sorted by
+    generation, each with ``path`` (its ONNX file) resolved. A folder without one is a clear error."""
+    folder = Path(folder)
+    path = folder / EXPORTS
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: no exported networks in {folder} "
+                                "(run 'evosynth deploy' for this run first)")
+    manifest = json.loads(path.read_text())
+    files = sorted(manifest.get("files", []), key=lambda f: int(f["generation"]))
+    manifest["files"] = [{**f, "path": folder / f["onnx"]} for f in files]
+    return manifest

@@ -15,7 +15,7 @@ from evosynth_lib.run.deploy import DEPLOY_CSV, DEPLOY_JSON, FILES_DIR, deploy_r
 from evosynth_lib.run.deploy_report import measure_files, paper_lines, ratios, time_split
 from evosynth_lib.run.engines import Variant, device_features, half_decisions, plan_variants, prepare
 from evosynth_lib.run.evolve import evolve
-from evosynth_lib.run.export import export_onnx, store_weights_fp16
+from evosynth_lib.run.export import export_onnx, read_exports, store_weights_fp16
 from evosynth_lib.speed.protocol import time_passes
 from evosynth_lib.tasks import make_task
 from evosynth_lib.tasks.classification.models import LeNet5
@@ -122,8 +122,9 @@ def _check_deploy(run, out, config, metrics, n_inputs):
         expected = task.evaluate(masked)
         for m in metrics:
             assert np.allclose(fp32[fp32.generation == g][m], expected[m], equal_nan=True), (g, m)
-    files = json.loads((out / FILES_DIR / "manifest.json").read_text())["files"]
+    files = read_exports(out / FILES_DIR)["files"]
     assert [f["generation"] for f in files] == [1, 2] and all(f["bytes"] < 30e6 for f in files)
+    assert all(f["path"] == out / FILES_DIR / f"gen{f['generation']:02d}.onnx" and f["path"].is_file() for f in files)
     again = measure_files(out / FILES_DIR, repetitions=2, warmup=1)
     assert set(again.engine) == {"onnxruntime", "openvino"} and len(again) == 2 * n_inputs * again[VARIANTS].drop_duplicates().shape[0]
     assert (again[again.dtype == "float32"].max_abs_diff.dropna() <= 1e-4).all()
@@ -135,6 +136,12 @@ def _check_deploy(run, out, config, metrics, n_inputs):
 
 
 VARIANTS = ["engine", "dtype", "layout"]
+
+
+def test_a_folder_without_exported_networks_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="evosynth deploy") as e:
+        read_exports(tmp_path)
+    assert str(tmp_path) in str(e.value)
 
 
 def test_deploy_run_on_a_tiny_classification_run(tmp_path):
