@@ -10,6 +10,11 @@ run, generation and engine, with the machine and commit that measured it.
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path as _Path
+
+sys.path.insert(0, str(_Path(__file__).resolve().parents[1]))  # this tree's library, not an install elsewhere
+
 import argparse
 import time
 from pathlib import Path

@@ -25,12 +25,13 @@ def bench(script: str, *args, cwd: Path, ok: bool = True) -> subprocess.Complete
     return out
 
 
-def test_a_benchmark_imports_the_library_of_its_own_tree(tmp_path):
+@pytest.mark.parametrize("script", sorted(p.name for p in (ROOT / "benchmarks").glob("*.py")))
+def test_a_benchmark_imports_the_library_of_its_own_tree(tmp_path, script):
     (tmp_path / "benchmarks").mkdir()
-    shutil.copy(ROOT / "benchmarks" / "masked_step.py", tmp_path / "benchmarks")
+    shutil.copy(ROOT / "benchmarks" / script, tmp_path / "benchmarks")
     (tmp_path / "evosynth_lib").mkdir()
     (tmp_path / "evosynth_lib" / "__init__.py").write_text("raise SystemExit('evosynth_lib of the copied tree')\n")
-    out = subprocess.run([sys.executable, str(tmp_path / "benchmarks" / "masked_step.py")], cwd=ROOT,
+    out = subprocess.run([sys.executable, str(tmp_path / "benchmarks" / script)], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode != 0 and "evosynth_lib of the copied tree" in out.stderr
 
