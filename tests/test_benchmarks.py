@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,8 +78,6 @@ def test_latency_side_by_side_times_first_and_last_generation_of_published_runs(
     out = bench("latency_side_by_side.py", "--runs", "mnist", "mnist-flops", "--input", "28x28", "--engines",
                 "onnxruntime", "--rounds", 1, "--repetitions", 1, "--out", tmp_path / "latency.csv", cwd=ROOT)
     assert out.stdout.count("speed-up") == 2 and "FLOP ratio" in out.stdout
-    import pandas as pd
-
     df = pd.read_csv(tmp_path / "latency.csv")
     assert sorted(zip(df.run, df.generation)) == [("mnist", 1), ("mnist", 13), ("mnist-flops", 1), ("mnist-flops", 13)]
     assert (df.ms > 0).all() and (df.batch_size == 1).all() and set(df.engine) == {"onnxruntime"}
