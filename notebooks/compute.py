@@ -150,8 +150,8 @@ mnist_rows = show_task("mnist") if "mnist" in tasks else display.show("Not part 
 # Table 3 gives 2.82X at generation 6. The compute environment caps each offspring at 0.7 x its parent's dense
 # FLOPs (0.7^5 = 1/6 by generation 6, the order of the detector's 1/7), with filter clusters, the factor on
 # clusters and the lower-quartile normaliser, and otherwise the published evolution's schedule (30 epochs for the
-# ancestor, 8 per offspring, all 50,000 training images, bfloat16 training); one seed, as for the synapse
-# environment here. Magnitude pruning at equal synapses was published without its exported networks, so its row
+# ancestor, 8 per offspring, all 50,000 training images, bfloat16 training); one seed (each row says over how
+# many seeds it is taken). Magnitude pruning at equal synapses was published without its exported networks, so its row
 # gives synapse and FLOP ratios but no measured latency; Torch-Pruning at equal FLOPs has not been run for
 # CIFAR-10.
 

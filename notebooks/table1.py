@@ -164,8 +164,8 @@ if not selection:
 # and our mean accuracy interpolated (linearly in log A-E) at each of its efficiencies. Mean over seeds, bars
 # one standard deviation. How large a difference means something: both test sets have 10,000 images, so one
 # accuracy between 0.88 and 0.97 carries a binomial standard error of 0.002-0.003 from the test sample alone;
-# MNIST has 3 seeds per method, CIFAR-10 one (a single run per method, so its differences below that size are
-# not evidence either way).
+# MNIST has 3 seeds per method, CIFAR-10 fewer (each value says over how many seeds it is taken; with one or
+# two runs per method, its differences below that size are not evidence either way).
 #
 # Equal synapses do not mean equal networks. The second table, at each method's last generation, says what the
 # same synapse count leaves as structure: the cluster efficiency E (Tables 2-3: kernels of the ancestor / kernels
@@ -203,8 +203,9 @@ display.show_comparison("stl10", ours["stl10"], tables.table1_side_by_side)
 # ## CIFAR-10 (AlexNet)
 #
 # The paper does not state how long it trained; what our run used (training images, epochs, precision, wall
-# time on this machine) is printed under the tables. One seed (a CIFAR-10 evolution takes hours here), so no
-# spread is shown.
+# time on this machine) is printed under the tables. Fewer seeds than MNIST (a CIFAR-10 evolution takes hours
+# here): each value says over how many seeds it is taken, and with two seeds the ± is their spread, not a
+# confidence interval.
 
 # %% tags=["hide-input"]
 cifar = seeds.loaded(results.load_published(profile, n, results_dir)
@@ -226,7 +227,7 @@ else:
 # ## Accuracy vs architectural efficiency
 #
 # Ours (the seed-0 run of each dataset) as lines, generation numbers beside the points; the paper's Table 1 as
-# black squares. The spread over seeds is in the MNIST section above.
+# black squares. The spread over seeds is in the MNIST and CIFAR-10 sections above.
 # The x axis is logarithmic. One dataset per row.
 
 # %% tags=["hide-input"]
