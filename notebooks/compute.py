@@ -33,8 +33,8 @@
 # side in one process on one machine (same engine, precision, layout, batch 1 and input; round-robin rounds,
 # medians), so that the machine's load falls on all of them alike. The table gives the measured speed-up (last
 # generation over first) beside the paper's, and what fraction of it is reached. A run published without its
-# exported networks (here the CIFAR-10 magnitude baseline) counts in the synapse and FLOP ratios but not in the
-# latency; the table says how many runs of each method were timed.
+# exported networks (here seed 0 of the CIFAR-10 magnitude baseline) counts in the synapse and FLOP ratios but
+# not in the latency; the table says how many runs of each method were timed.
 
 # %% tags=["parameters", "remove-cell"]
 profile = "smoke"  # which published results to read: results/<profile>/...
@@ -152,8 +152,9 @@ mnist_rows = show_task("mnist") if "mnist" in tasks else display.show("Not part 
 # clusters and the lower-quartile normaliser, and otherwise the published evolution's schedule (30 epochs for the
 # ancestor, 8 per offspring, all 50,000 training images, bfloat16 training); one seed (each row says over how
 # many seeds it is taken). Magnitude pruning at equal synapses has two seeds, both pruned to seed 0's synapse
-# counts; seed 0 was published without its exported networks, so only seed 1 is timed. Torch-Pruning at equal
-# FLOPs has not been run for CIFAR-10.
+# counts; seed 0 was published without its exported networks, so only seed 1 is timed. Torch-Pruning is pruned
+# to the compute environment's FLOPs generation by generation, from the ancestor of the evolution's seed 1 (one
+# seed).
 
 # %% tags=["hide-input"]
 cifar_rows = show_task("cifar10") if "cifar10" in tasks else display.show("Not part of this profile.")
