@@ -161,7 +161,8 @@ cifar_rows = show_task("cifar10") if "cifar10" in tasks else display.show("Not p
 
 # %% [markdown]
 # At generation 6 both methods that budget compute run faster than Table 3's potential 2.82X, measured at batch 1.
-# At the same FLOPs, Torch-Pruning runs at least as fast as the compute environment and loses less accuracy (one
-# seed each; the gap in accuracy is of the order of the spread between the synapse environment's three seeds).
+# At the same FLOPs, Torch-Pruning runs about as fast as the compute environment (faster in ONNX Runtime, within
+# a few percent of it in OpenVINO) and loses less accuracy (one seed each; the gap in accuracy is of the order of
+# the spread between the synapse environment's three seeds).
 # Magnitude pruning at equal synapses leaves the dense shape of every layer in place and runs at about the
 # ancestor's speed, although it keeps the most accuracy.
