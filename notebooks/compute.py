@@ -151,8 +151,8 @@ mnist_rows = show_task("mnist") if "mnist" in tasks else display.show("Not part 
 # FLOPs (0.7^5 = 1/6 by generation 6, the order of the detector's 1/7), with filter clusters, the factor on
 # clusters and the lower-quartile normaliser, and otherwise the published evolution's schedule (30 epochs for the
 # ancestor, 8 per offspring, all 50,000 training images, bfloat16 training); one seed (each row says over how
-# many seeds it is taken). Magnitude pruning at equal synapses has two seeds, both pruned to seed 0's synapse
-# counts; seed 0 was published without its exported networks, so only seed 1 is timed. Torch-Pruning is pruned
+# many seeds it is taken). Magnitude pruning at equal synapses has three seeds, all pruned to seed 0's synapse
+# counts; seed 0 was published without its exported networks, so seeds 1 and 2 are timed. Torch-Pruning is pruned
 # to the compute environment's FLOPs generation by generation, from the ancestor of the evolution's seed 1 (one
 # seed).
 

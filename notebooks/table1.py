@@ -164,9 +164,9 @@ if not selection:
 # and our mean accuracy interpolated (linearly in log A-E) at each of its efficiencies. Mean over seeds, bars
 # one standard deviation. How large a difference means something: both test sets have 10,000 images, so one
 # accuracy between 0.88 and 0.97 carries a binomial standard error of 0.002-0.003 from the test sample alone;
-# MNIST has 3 seeds per method; CIFAR-10 has 3 for the evolution and fewer for the baselines (each value says
-# over how many seeds it is taken; with one or two runs per method, its differences below that size are not
-# evidence either way).
+# MNIST has 3 seeds per method; CIFAR-10 has 3 for the evolution and for magnitude pruning and one for random
+# pruning and the synapse-only encoding (each value says over how many seeds it is taken; with one run per method,
+# its differences below that size are not evidence either way).
 #
 # Equal synapses do not mean equal networks. The second table, at each method's last generation, says what the
 # same synapse count leaves as structure: the cluster efficiency E (Tables 2-3: kernels of the ancestor / kernels
@@ -205,8 +205,8 @@ display.show_comparison("stl10", ours["stl10"], tables.table1_side_by_side)
 #
 # The paper does not state how long it trained; what our run used (training images, epochs, precision, wall
 # time on this machine) is printed under the tables. Each value says over how many seeds it is taken (three in
-# the quick profile, as for MNIST; a CIFAR-10 evolution takes hours here); with two seeds the ± would be their
-# spread, not a confidence interval.
+# the quick profile, as for MNIST; a CIFAR-10 evolution takes hours here); with three seeds the ± is their
+# standard deviation, a spread and not a confidence interval.
 
 # %% tags=["hide-input"]
 cifar = seeds.loaded(results.load_published(profile, n, results_dir)
